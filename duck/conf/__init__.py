@@ -1,0 +1,163 @@
+"""Settings: a lazy object over ``global_settings`` and the module in ``DUCK_SETTINGS_MODULE``.
+
+``settings.NAME`` reads are cached on first access, so the per-request cost is one
+attribute lookup. Overrides (``override_settings`` in tests, ``settings.configure``)
+clear the cache and notify listeners registered with :func:`on_setting_changed`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+from duck.conf import global_settings
+from duck.exceptions import ImproperlyConfigured
+
+ENVIRONMENT_VARIABLE = "DUCK_SETTINGS_MODULE"
+
+# Bound methods are held weakly so that registering a listener does not keep its object alive.
+_listeners: list[Callable[[], Callable[[], None] | None]] = []
+
+
+def on_setting_changed(callback: Callable[[], None]) -> Callable[[], None]:
+    """Register ``callback`` to run whenever settings are replaced or overridden.
+
+    Caches derived from settings (the URL resolver, the middleware chain, template
+    environments) use it to rebuild themselves.
+    """
+    if inspect.ismethod(callback):
+        _listeners.append(weakref.WeakMethod(callback))
+    else:
+        _listeners.append(lambda: callback)
+    return callback
+
+
+def _notify_listeners() -> None:
+    alive = []
+    for ref in _listeners:
+        listener = ref()
+        if listener is not None:
+            alive.append(ref)
+            listener()
+    _listeners[:] = alive
+
+
+def _defaults() -> dict[str, Any]:
+    return {name: getattr(global_settings, name) for name in dir(global_settings) if name.isupper()}
+
+
+def _load_module(module_name: str) -> dict[str, Any]:
+    try:
+        module: ModuleType = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise ImproperlyConfigured(
+                f"Settings module {module_name!r} could not be found. Check {ENVIRONMENT_VARIABLE} "
+                f"(or --settings) and that the project folder is on sys.path."
+            ) from exc
+        raise ImproperlyConfigured(f"Settings module {module_name!r} failed to import: {exc}") from exc
+    except Exception as exc:
+        raise ImproperlyConfigured(
+            f"Settings module {module_name!r} raised {type(exc).__name__} while importing: {exc}"
+        ) from exc
+    return {name: getattr(module, name) for name in dir(module) if name.isupper()}
+
+
+class LazySettings:
+    """Settings loaded on first access."""
+
+    def __init__(self) -> None:
+        self.__dict__["_values"] = None
+        self.__dict__["_module_name"] = None
+
+    # -- loading -----------------------------------------------------------------------
+    def _setup(self) -> dict[str, Any]:
+        module_name = os.environ.get(ENVIRONMENT_VARIABLE)
+        if not module_name:
+            raise ImproperlyConfigured(
+                f"Settings are not configured. Set the environment variable {ENVIRONMENT_VARIABLE} "
+                f"to your settings module (e.g. 'mysite.settings') or call settings.configure()."
+            )
+        values = _defaults()
+        values.update(_load_module(module_name))
+        self._install(values, module_name)
+        return values
+
+    def _install(self, values: dict[str, Any], module_name: str | None) -> None:
+        _validate(values)
+        cached = [k for k in self.__dict__ if k.isupper()]
+        for key in cached:
+            del self.__dict__[key]
+        self.__dict__["_values"] = values
+        self.__dict__["_module_name"] = module_name
+        _notify_listeners()
+
+    def configure(self, **options: Any) -> None:
+        """Configure settings in code instead of from ``DUCK_SETTINGS_MODULE``."""
+        values = _defaults()
+        for key, value in options.items():
+            if not key.isupper():
+                raise ImproperlyConfigured(f"Setting {key!r} must be uppercase.")
+            values[key] = value
+        self._install(values, None)
+
+    @property
+    def configured(self) -> bool:
+        return self._values is not None
+
+    @property
+    def SETTINGS_MODULE(self) -> str | None:  # noqa: N802 - mirrors Django's attribute name
+        if self._values is None:
+            self._setup()
+        return self._module_name
+
+    # -- access --------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        values = self._values if self._values is not None else self._setup()
+        try:
+            value = values[name]
+        except KeyError:
+            raise AttributeError(f"Setting {name!r} is not defined.") from None
+        self.__dict__[name] = value  # cache: later reads skip __getattr__
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ImproperlyConfigured("Settings are read-only at run time; use override_settings() in tests.")
+
+    def __contains__(self, name: str) -> bool:
+        values = self._values if self._values is not None else self._setup()
+        return name in values
+
+    @contextmanager
+    def override(self, **options: Any) -> Iterator[None]:
+        """Temporarily replace some settings (the engine behind ``override_settings``)."""
+        previous = self._values if self._values is not None else self._setup()
+        module_name = self._module_name
+        self._install({**previous, **options}, module_name)
+        try:
+            yield
+        finally:
+            self._install(previous, module_name)
+
+    def __repr__(self) -> str:
+        return f"<LazySettings module={self._module_name!r}>"
+
+
+def _validate(values: dict[str, Any]) -> None:
+    """Refuse obviously wrong settings at load time with a message that says how to fix them."""
+    for name in ("ALLOWED_HOSTS", "MIDDLEWARE", "STATICFILES_DIRS", "WEBSOCKET_ALLOWED_ORIGINS"):
+        if isinstance(values.get(name), str):
+            raise ImproperlyConfigured(f"{name} must be a list of strings, not a string: write [{values[name]!r}].")
+    if values.get("GROUPS_BACKEND") not in ("memory", "redis"):
+        raise ImproperlyConfigured("GROUPS_BACKEND must be 'memory' or 'redis'.")
+    if values.get("GROUPS_OVERFLOW_POLICY") not in ("close", "drop"):
+        raise ImproperlyConfigured("GROUPS_OVERFLOW_POLICY must be 'close' or 'drop'.")
+
+
+settings = LazySettings()

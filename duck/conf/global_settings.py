@@ -1,0 +1,115 @@
+"""Default values of every setting duck reads, each with the reason for its value.
+
+A project's settings module (named by ``DUCK_SETTINGS_MODULE``) overrides any of them
+with an UPPERCASE module-level name. docs/settings.md is the reference for users.
+"""
+
+# --- Core -------------------------------------------------------------------------------
+# Technical error pages (tracebacks, the URL patterns tried) are shown only when DEBUG is on.
+DEBUG = False
+# Signs cookies and tokens; startproject generates one; an empty key is refused where it is needed.
+SECRET_KEY = ""
+# Host names this site answers to; others get 400 (DNS rebinding / Host header poisoning).
+# With DEBUG on and an empty list, localhost names are allowed, as in Django.
+ALLOWED_HOSTS: list[str] = []
+# Dotted path of the module holding ``urlpatterns``.
+ROOT_URLCONF = ""
+# Dotted paths of middleware factories, outermost first (Django's get_response onion).
+MIDDLEWARE: list[str] = []
+# Charset used to encode str bodies and to decode request bodies without a charset.
+DEFAULT_CHARSET = "utf-8"
+# Sync views run in a bounded thread pool so they never block the event loop; this is its size.
+SYNC_VIEW_THREADS = 40
+# Append a slash and redirect when a path does not match but path + "/" does (GET/HEAD only).
+APPEND_SLASH = True
+
+# --- Templates --------------------------------------------------------------------------
+# Jinja2 environments: DIRS are searched in order, then each installed app's templates/ folder.
+TEMPLATES: list[dict] = [
+    {
+        "BACKEND": "duck.template.Jinja2",
+        "DIRS": [],
+        "OPTIONS": {},
+    }
+]
+
+# --- Static files -----------------------------------------------------------------------
+# URL prefix static files are served under (development server, and templates' static()).
+STATIC_URL = "/static/"
+# Folder collectstatic copies every static file into, for a front server (nginx) to serve.
+STATIC_ROOT = ""
+# Extra folders searched for static files, in order.
+STATICFILES_DIRS: list[str] = []
+# Serve STATIC_URL from the finders in the app itself; on by default with DEBUG, off in production.
+SERVE_STATIC: bool | None = None
+
+# --- Request data limits ----------------------------------------------------------------
+# Largest request body (excluding uploaded files in multipart) read into memory: 413 above it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB, as Django
+# Most form fields accepted in a query string or form body (hash-flooding / CPU guard): 400 above.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# Uploaded files larger than this are spooled to a temporary file on disk instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Folder for spooled uploads; None means the system default temporary folder.
+FILE_UPLOAD_TEMP_DIR: str | None = None
+
+# --- duck's own server (duck runserver) -------------------------------------------------
+# Hard cap on a whole request body on the wire, file uploads included: 413 above it.
+SERVER_MAX_BODY_SIZE = 100 * 1024 * 1024
+# Largest request head (request line + headers): 431 above it. 64 KiB fits any real browser.
+SERVER_MAX_HEAD_SIZE = 64 * 1024
+# Longest request target: 414 above it. 8 KiB is what common proxies accept.
+SERVER_MAX_URL_LENGTH = 8 * 1024
+# Most header fields in a request: 431 above it.
+SERVER_MAX_HEADERS = 100
+# Seconds an idle keep-alive connection is kept open waiting for the next request.
+SERVER_KEEPALIVE_TIMEOUT = 5.0
+# Seconds a client has to send a complete request head (slowloris guard).
+SERVER_HEAD_TIMEOUT = 10.0
+# Most simultaneous connections per process; new ones beyond it get 503 and are closed.
+SERVER_MAX_CONNECTIONS = 10_000
+# Seconds graceful shutdown waits for in-flight requests before closing connections.
+SERVER_SHUTDOWN_TIMEOUT = 10.0
+# Value of the Server response header; empty string sends none.
+SERVER_HEADER = "duck"
+# Log one line per request on the "duck.access" logger.
+SERVER_ACCESS_LOG = True
+# Bytes buffered for a slow reader before the server stops pulling from a streaming response.
+SERVER_WRITE_HIGH_WATER = 64 * 1024
+
+# --- WebSockets -------------------------------------------------------------------------
+# Origins allowed to open WebSockets besides the site's own host, e.g. ["https://app.example.com"].
+# "*" allows any origin (only for public APIs without cookies).
+WEBSOCKET_ALLOWED_ORIGINS: list[str] = []
+# Refuse handshakes without an Origin header (non-browser clients) when True.
+WEBSOCKET_REQUIRE_ORIGIN = False
+# Negotiate permessage-deflate (RFC 7692) when the client offers it.
+WEBSOCKET_COMPRESSION = True
+# Largest message assembled from fragments (or decompressed), in bytes: close 1009 above it.
+WEBSOCKET_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
+# Seconds between keepalive pings; None disables them.
+WEBSOCKET_PING_INTERVAL: float | None = 20.0
+# Seconds to wait for the pong before closing the connection as dead (1011).
+WEBSOCKET_PING_TIMEOUT: float | None = 20.0
+# Seconds to wait for the peer's close frame after sending ours before dropping TCP.
+WEBSOCKET_CLOSE_TIMEOUT = 5.0
+# Bytes buffered for a slow reader before send() waits for the socket to drain.
+WEBSOCKET_WRITE_HIGH_WATER = 64 * 1024
+# dwebsocket compatibility: every view accepts WebSockets (with WebSocketMiddleware).
+WEBSOCKET_ACCEPT_ALL = False
+# Most sync (threaded) WebSocket views running at once; handshakes beyond it get 503.
+WEBSOCKET_SYNC_THREADS = 100
+
+# --- Broadcast groups -------------------------------------------------------------------
+# "memory" (one process, the default) or "redis" (across processes and machines).
+GROUPS_BACKEND = "memory"
+# Redis URL for the redis backend; the DUCK_REDIS_URL environment variable overrides it.
+REDIS_URL = "redis://127.0.0.1:6379/0"
+# Messages queued for one connection before the overflow policy applies.
+GROUPS_QUEUE_SIZE = 256
+# "close" drops a client that falls behind with close code 1013; "drop" drops its oldest messages.
+GROUPS_OVERFLOW_POLICY = "close"
+
+# --- Background tasks -------------------------------------------------------------------
+# Seconds server-owned tasks get to finish after cancellation at shutdown.
+TASKS_SHUTDOWN_TIMEOUT = 5.0

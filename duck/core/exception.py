@@ -1,0 +1,77 @@
+"""Exceptions become responses here, and only here (for HTTP requests).
+
+``HttpError`` subclasses carry their own status and a short client-safe message; anything
+else is a 500 that is logged with its traceback. With DEBUG on, 404 and 500 get technical
+pages (the routes tried; the traceback); with DEBUG off, nothing internal reaches the client.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import traceback
+
+from duck.conf import settings
+from duck.exceptions import HttpError, Resolver404, SuspiciousOperation
+from duck.http.request import Request
+from duck.http.response import HttpResponse
+
+logger = logging.getLogger("duck.request")
+security_logger = logging.getLogger("duck.security")
+
+_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+    "<body><h1>{title}</h1>{body}</body></html>"
+)
+
+
+def response_for_exception(request: Request, exc: BaseException) -> HttpResponse:
+    """Map ``exc`` raised while handling ``request`` to a response."""
+    if isinstance(exc, HttpError):
+        if isinstance(exc, SuspiciousOperation):
+            security_logger.warning("%s: %s", type(exc).__name__, exc.message)
+        elif exc.status_code >= 500:
+            logger.error("%s %s: %s", request.method, request.path, exc.message)
+        if isinstance(exc, Resolver404) and _debug():
+            return _technical_404(request, exc)
+        return error_response(exc.status_code, exc.message, headers=exc.headers)
+    logger.error("Internal Server Error: %s %s", request.method, request.path, exc_info=exc)
+    if _debug():
+        return _technical_500(request, exc)
+    return error_response(500)
+
+
+def error_response(status: int, message: str | None = None, headers=()) -> HttpResponse:  # noqa: ANN001
+    """A small HTML error page; ``message`` must be safe to show to the client."""
+    response = HttpResponse(status=status, headers=headers)
+    title = f"{status} {response.reason_phrase}"
+    body = f"<p>{html.escape(message)}</p>" if message and message != response.reason_phrase else ""
+    response.content = _PAGE.format(title=html.escape(title), body=body)
+    return response
+
+
+def _debug() -> bool:
+    try:
+        return bool(settings.DEBUG)
+    except Exception:  # settings themselves broken: never show internals
+        return False
+
+
+def _technical_404(request: Request, exc: Resolver404) -> HttpResponse:
+    tried = "".join(f"<li><code>{html.escape(route)}</code></li>" for route in exc.tried)
+    body = (
+        f"<p>No URL pattern matched <code>{html.escape(request.path)}</code>.</p>"
+        f"<p>Tried these patterns, in this order:</p><ol>{tried}</ol>"
+        "<p>You see this page because DEBUG = True in your settings.</p>"
+    )
+    return HttpResponse(_PAGE.format(title="404 Not Found", body=body), status=404)
+
+
+def _technical_500(request: Request, exc: BaseException) -> HttpResponse:
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    body = (
+        f"<p><b>{html.escape(type(exc).__name__)}</b> at <code>{html.escape(request.path)}</code>: "
+        f"{html.escape(str(exc))}</p><pre>{html.escape(trace)}</pre>"
+        "<p>You see this page because DEBUG = True in your settings. Turn it off in production.</p>"
+    )
+    return HttpResponse(_PAGE.format(title="500 Internal Server Error", body=body), status=500)

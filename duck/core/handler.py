@@ -1,0 +1,179 @@
+"""The one dispatcher: a request goes in, a response comes out, whichever front door it came from.
+
+    Handler.handle(request)
+      └─ middleware onion (MIDDLEWARE, outermost first; sync or async, each layer's errors become responses)
+           └─ resolve → call the view (async awaited, sync in the thread pool) → check the result
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from duck.conf import on_setting_changed, settings
+from duck.core.exception import response_for_exception
+from duck.core.sync import async_to_sync, current_loop, is_async_callable, run_sync
+from duck.exceptions import ImproperlyConfigured, Resolver404, ViewReturnedInvalidResponse
+from duck.http.request import Request
+from duck.http.response import HttpResponse, HttpResponsePermanentRedirect
+
+logger = logging.getLogger("duck.request")
+
+AsyncGetResponse = Callable[[Request], Awaitable[HttpResponse]]
+
+
+def import_string(dotted_path: str) -> Any:
+    """Import ``"package.module.attr"`` and return ``attr``, or raise ImproperlyConfigured."""
+    module_path, _, attr = dotted_path.rpartition(".")
+    if not module_path:
+        raise ImproperlyConfigured(f"{dotted_path!r} is not a dotted path such as 'myapp.middleware.Timing'.")
+    try:
+        module = importlib.import_module(module_path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"Cannot import {dotted_path!r}: {exc}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ImproperlyConfigured(f"Module {module_path!r} has no attribute {attr!r}.") from None
+
+
+class _GetResponse:
+    """The ``get_response`` handed to a middleware, usable from sync and async code alike.
+
+    Awaited on the event loop it runs the next layer directly; called from a sync middleware
+    (which runs in a worker thread) it blocks until the next layer, run on the loop, returns.
+    """
+
+    __slots__ = ("_next",)
+
+    def __init__(self, next_layer: AsyncGetResponse) -> None:
+        self._next = next_layer
+
+    def __call__(self, request: Request) -> Any:
+        if current_loop() is not None:
+            return async_to_sync(self._next)(request)
+        return self._next(request)
+
+
+def _guarded(layer: AsyncGetResponse) -> AsyncGetResponse:
+    """Turn exceptions escaping ``layer`` into responses, so outer middleware always sees a response."""
+
+    async def guarded(request: Request) -> HttpResponse:
+        try:
+            return await layer(request)
+        except Exception as exc:
+            return response_for_exception(request, exc)
+
+    return guarded
+
+
+def _adapt_middleware(instance: Any, path: str) -> AsyncGetResponse:
+    if not callable(instance):
+        raise ImproperlyConfigured(f"Middleware {path!r} returned a non-callable {instance!r}.")
+    if is_async_callable(instance):
+        return instance
+
+    async def call_sync_middleware(request: Request) -> HttpResponse:
+        return await run_sync(instance, request)
+
+    return call_sync_middleware
+
+
+class Handler:
+    """Builds the middleware chain once and dispatches requests through it."""
+
+    def __init__(self, middleware: list[str] | None = None) -> None:
+        self._middleware = middleware
+        self._chain: AsyncGetResponse | None = None
+        self._view_cache: dict[Any, Callable[..., Any]] = {}
+        on_setting_changed(self._reset)
+
+    def _reset(self) -> None:
+        self._chain = None
+        self._view_cache.clear()
+
+    def _build_chain(self) -> AsyncGetResponse:
+        chain: AsyncGetResponse = _guarded(self._get_response)
+        paths = self._middleware if self._middleware is not None else settings.MIDDLEWARE
+        for path in reversed(paths):
+            factory = import_string(path) if isinstance(path, str) else path
+            instance = factory(_GetResponse(chain))
+            chain = _guarded(_adapt_middleware(instance, str(path)))
+        return chain
+
+    async def handle(self, request: Request) -> HttpResponse:
+        """Dispatch ``request``; never raises for errors a response can express."""
+        try:
+            request.host  # noqa: B018 - validates against ALLOWED_HOSTS before any view sees it
+            if self._chain is None:
+                self._chain = self._build_chain()
+        except Exception as exc:
+            return response_for_exception(request, exc)
+        return await self._chain(request)
+
+    async def _get_response(self, request: Request) -> HttpResponse:
+        from duck.urls import get_resolver
+
+        resolver = get_resolver()
+        try:
+            match = resolver.resolve(request.path, method=request.method)
+        except Resolver404:
+            redirect = self._append_slash(request, resolver)
+            if redirect is None:
+                raise
+            return redirect
+        request.resolver_match = match
+        request.path_params = match.kwargs
+        view = self._callable_view(match.func)
+        if is_async_callable(view):
+            response = await view(request, *match.args, **match.kwargs)
+        else:
+            response = await run_sync(view, request, *match.args, **match.kwargs)
+        return _checked(response, match.func)
+
+    def _callable_view(self, view: Any) -> Callable[..., Any]:
+        """Class-based views are registered as classes; their ``as_view()`` is built once."""
+        if isinstance(view, type):
+            cached = self._view_cache.get(view)
+            if cached is None:
+                as_view = getattr(view, "as_view", None)
+                if as_view is None:
+                    raise ImproperlyConfigured(f"{view.__qualname__} is a class without as_view(); use a View subclass.")
+                cached = self._view_cache[view] = as_view()
+            return cached
+        return view
+
+    @staticmethod
+    def _append_slash(request: Request, resolver: Any) -> HttpResponse | None:
+        if not settings.APPEND_SLASH or request.path.endswith("/") or request.method not in ("GET", "HEAD"):
+            return None
+        try:
+            resolver.resolve(request.path + "/", method=request.method)
+        except Exception:
+            return None
+        target = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
+        return HttpResponsePermanentRedirect(target)
+
+
+def _checked(response: Any, view: Any) -> HttpResponse:
+    if isinstance(response, HttpResponse):
+        return response
+    name = getattr(view, "__qualname__", None) or repr(view)
+    module = getattr(view, "__module__", "")
+    full_name = f"{module}.{name}" if module else name
+    got = "None" if response is None else f"an object of type {type(response).__name__}"
+    hint = " (did you forget a return statement?)" if response is None else ""
+    raise ViewReturnedInvalidResponse(f"The view {full_name} didn't return an HttpResponse; it returned {got}{hint}.")
+
+
+_default_handler: Handler | None = None
+
+
+def get_handler() -> Handler:
+    """The process-wide handler used by the front doors."""
+    global _default_handler
+    if _default_handler is None:
+        _default_handler = Handler()
+    return _default_handler

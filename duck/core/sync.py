@@ -1,0 +1,105 @@
+"""Bridges between the event loop and blocking code.
+
+Sync views and sync middleware run in one bounded thread pool (``SYNC_VIEW_THREADS``) so they
+never block the event loop; from inside such a thread, :func:`async_to_sync` calls back into
+the loop. Context variables are carried across both ways.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from duck.conf import on_setting_changed, settings
+
+T = TypeVar("T")
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+_thread_local = threading.local()
+
+
+def _get_executor() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        with _executor_lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(max_workers=settings.SYNC_VIEW_THREADS, thread_name_prefix="duck-sync")
+    return _executor
+
+
+@on_setting_changed
+def _reset_executor() -> None:
+    # A new pool size only applies to a new pool; threads of the old one finish their work.
+    global _executor
+    old, _executor = _executor, None
+    if old is not None:
+        old.shutdown(wait=False)
+
+
+async def run_sync(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking ``func`` in the sync-view thread pool and await its result."""
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+    call = functools.partial(_call_in_thread, loop, context, func, args, kwargs)
+    return await loop.run_in_executor(_get_executor(), call)
+
+
+def _call_in_thread(loop: asyncio.AbstractEventLoop, context: contextvars.Context, func, args, kwargs):  # noqa: ANN001
+    _thread_local.loop = loop
+    try:
+        return context.run(func, *args, **kwargs)
+    finally:
+        _thread_local.loop = None
+
+
+def async_to_sync(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+    """Wrap an async callable so sync code running in a duck worker thread can call it.
+
+    The coroutine runs on the event loop that dispatched the thread. Outside such a thread
+    (plain scripts, WSGI) it runs on a private event loop.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        loop = getattr(_thread_local, "loop", None)
+        if loop is not None and loop.is_running():
+            return asyncio.run_coroutine_threadsafe(_as_coroutine(func, args, kwargs), loop).result()
+        return asyncio.run(_as_coroutine(func, args, kwargs))
+
+    return wrapper
+
+
+async def _as_coroutine(func: Callable[..., Awaitable[T]], args: tuple, kwargs: dict) -> T:
+    return await func(*args, **kwargs)
+
+
+def current_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop that dispatched the current worker thread, if any."""
+    return getattr(_thread_local, "loop", None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_async_cached(func: Any) -> bool:
+    return _is_async(func)
+
+
+def _is_async(func: Any) -> bool:
+    if inspect.iscoroutinefunction(func) or getattr(func, "_duck_is_async", False):
+        return True
+    call = getattr(func, "__call__", None)  # noqa: B004 - callable instances with async __call__
+    return call is not None and not inspect.isfunction(func) and inspect.iscoroutinefunction(call)
+
+
+def is_async_callable(func: Any) -> bool:
+    """True when calling ``func`` returns an awaitable (async functions, async ``__call__``)."""
+    try:
+        return _is_async_cached(func)
+    except TypeError:  # unhashable callables are rare; check without the cache
+        return _is_async(func)

@@ -1,0 +1,170 @@
+"""The one exception tree of duck.
+
+Every error duck raises on purpose lives here, so that one ``except`` clause can
+catch a whole family and so that each boundary (core dispatcher, server,
+WebSocket connection) translates them in exactly one place::
+
+    DuckError
+    ├── ImproperlyConfigured          bad settings / bad URL conf: fix the project
+    ├── NoReverseMatch                reverse() found no route (lists what it tried)
+    ├── ViewReturnedInvalidResponse   a view returned None or a non-response (-> 500)
+    ├── HttpError                     the client's fault or a refusal; carries ``status_code``
+    │   ├── BadRequest                          400
+    │   │   └── SuspiciousOperation             400
+    │   │       └── DisallowedHost              400
+    │   ├── PermissionDenied                    403
+    │   ├── Http404                             404
+    │   │   └── Resolver404                     404 (carries ``tried``)
+    │   ├── MethodNotAllowed                    405 (carries ``allowed``)
+    │   ├── UpgradeRequired                     426 (carries extra headers)
+    │   ├── RequestEntityTooLarge               413
+    │   ├── URITooLong                          414
+    │   ├── RequestHeaderFieldsTooLarge         431
+    │   ├── ServiceUnavailable                  503
+    │   └── HTTPVersionNotSupported             505
+    └── WebSocketError
+        ├── InvalidHandshake            the upgrade request is unacceptable (carries a Response status)
+        └── ConnectionClosed            send/receive on a closed WebSocket (carries ``code``/``reason``)
+            └── WebSocketDisconnect     Starlette/Ravyn name for the same event
+
+HTTP errors carry the status they map to; WebSocket errors carry the close code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+class DuckError(Exception):
+    """Base class of every exception raised by duck on purpose."""
+
+
+class ImproperlyConfigured(DuckError):
+    """The project is misconfigured; the message says how to fix it."""
+
+
+class NoReverseMatch(DuckError):
+    """``reverse()`` could not build a URL; the message lists what was tried."""
+
+    def __init__(self, message: str, tried: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.tried = list(tried)
+
+
+class ViewReturnedInvalidResponse(DuckError):
+    """A view returned ``None`` or something that is not a response."""
+
+
+class HttpError(DuckError):
+    """An error that maps to an HTTP status sent back to the client.
+
+    The message is short, safe to show to the client, and never includes a traceback.
+    """
+
+    status_code: int = 500
+    default_message: str = "Internal Server Error"
+
+    def __init__(self, message: str | None = None, *, headers: Iterable[tuple[str, str]] = ()) -> None:
+        self.message = message or self.default_message
+        self.headers = list(headers)
+        super().__init__(self.message)
+
+
+class BadRequest(HttpError):
+    status_code = 400
+    default_message = "Bad Request"
+
+
+class SuspiciousOperation(BadRequest):
+    """The request looks like an attack or a client bug; logged, answered with 400."""
+
+
+class DisallowedHost(SuspiciousOperation):
+    """The Host header is not in ALLOWED_HOSTS."""
+
+
+class PermissionDenied(HttpError):
+    status_code = 403
+    default_message = "Forbidden"
+
+
+class Http404(HttpError):
+    status_code = 404
+    default_message = "Not Found"
+
+
+class Resolver404(Http404):
+    """No URL pattern matched; ``tried`` lists the patterns, for the DEBUG page."""
+
+    def __init__(self, path: str, tried: Sequence[str] = ()) -> None:
+        super().__init__("Not Found")
+        self.path = path
+        self.tried = list(tried)
+
+
+class MethodNotAllowed(HttpError):
+    """The path matched but not with this method; the response carries ``Allow``."""
+
+    status_code = 405
+    default_message = "Method Not Allowed"
+
+    def __init__(self, allowed: Iterable[str], message: str | None = None) -> None:
+        self.allowed = sorted(set(allowed))
+        super().__init__(message, headers=[("Allow", ", ".join(self.allowed))])
+
+
+class RequestEntityTooLarge(HttpError):
+    status_code = 413
+    default_message = "Request body too large"
+
+
+class URITooLong(HttpError):
+    status_code = 414
+    default_message = "URI Too Long"
+
+
+class UpgradeRequired(HttpError):
+    status_code = 426
+    default_message = "Upgrade Required"
+
+
+class RequestHeaderFieldsTooLarge(HttpError):
+    status_code = 431
+    default_message = "Request Header Fields Too Large"
+
+
+class ServiceUnavailable(HttpError):
+    status_code = 503
+    default_message = "Service Unavailable"
+
+
+class HTTPVersionNotSupported(HttpError):
+    status_code = 505
+    default_message = "HTTP Version Not Supported"
+
+
+class WebSocketError(DuckError):
+    """Base class of WebSocket errors."""
+
+
+class InvalidHandshake(WebSocketError):
+    """The upgrade request cannot be accepted; answered with ``status_code``."""
+
+    def __init__(self, message: str, status_code: int = 400, headers: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.headers = list(headers)
+
+
+class ConnectionClosed(WebSocketError):
+    """The WebSocket is closed; ``code`` and ``reason`` are the close frame's (1006 if none)."""
+
+    def __init__(self, code: int = 1006, reason: str = "") -> None:
+        self.code = code
+        self.reason = reason
+        super().__init__(f"WebSocket connection is closed (code={code}{', reason=' + repr(reason) if reason else ''})")
+
+
+class WebSocketDisconnect(ConnectionClosed):
+    """Raised by the Starlette/Ravyn-style API when the client has gone (``code`` as sent)."""

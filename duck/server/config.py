@@ -1,0 +1,106 @@
+"""What one running server shares between its connections: limits read once, the Date cache, the registry.
+
+Settings are read once when a :class:`~duck.server.server.Server` starts (``ServerConfig.from_settings``)
+so the per-request path never touches the settings object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Any
+
+from duck.conf import ENVIRONMENT_VARIABLE, global_settings, settings
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """The ``SERVER_*`` settings, snapshotted (see ``duck/conf/global_settings.py`` for each reason)."""
+
+    max_body_size: int = global_settings.SERVER_MAX_BODY_SIZE
+    max_head_size: int = global_settings.SERVER_MAX_HEAD_SIZE
+    max_url_length: int = global_settings.SERVER_MAX_URL_LENGTH
+    max_headers: int = global_settings.SERVER_MAX_HEADERS
+    keepalive_timeout: float = global_settings.SERVER_KEEPALIVE_TIMEOUT
+    head_timeout: float = global_settings.SERVER_HEAD_TIMEOUT
+    max_connections: int = global_settings.SERVER_MAX_CONNECTIONS
+    shutdown_timeout: float = global_settings.SERVER_SHUTDOWN_TIMEOUT
+    server_header: bytes = global_settings.SERVER_HEADER.encode("latin-1")
+    access_log: bool = global_settings.SERVER_ACCESS_LOG
+    write_high_water: int = global_settings.SERVER_WRITE_HIGH_WATER
+
+    @classmethod
+    def from_settings(cls) -> ServerConfig:
+        """Read the ``SERVER_*`` settings; unconfigured settings (no module, no configure()) give the defaults."""
+        if not settings.configured and not os.environ.get(ENVIRONMENT_VARIABLE):
+            return cls()
+        return cls(
+            max_body_size=int(settings.SERVER_MAX_BODY_SIZE),
+            max_head_size=int(settings.SERVER_MAX_HEAD_SIZE),
+            max_url_length=int(settings.SERVER_MAX_URL_LENGTH),
+            max_headers=int(settings.SERVER_MAX_HEADERS),
+            keepalive_timeout=float(settings.SERVER_KEEPALIVE_TIMEOUT),
+            head_timeout=float(settings.SERVER_HEAD_TIMEOUT),
+            max_connections=int(settings.SERVER_MAX_CONNECTIONS),
+            shutdown_timeout=float(settings.SERVER_SHUTDOWN_TIMEOUT),
+            server_header=str(settings.SERVER_HEADER or "").encode("latin-1"),
+            access_log=bool(settings.SERVER_ACCESS_LOG),
+            write_high_water=int(settings.SERVER_WRITE_HIGH_WATER),
+        )
+
+
+class DateHeader:
+    """The ``Date`` header value (RFC 9110 §6.6.1), formatted at most once per second.
+
+    The second is checked lazily on each use: one ``time.time()`` call instead of a timer, and no
+    ``strftime`` per request.
+    """
+
+    __slots__ = ("_second", "_server", "headers")
+
+    def __init__(self, server_header: bytes = b"") -> None:
+        self._second = -1
+        self._server = server_header
+        self.headers: list[tuple[bytes, bytes]] = []
+
+    def current(self) -> list[tuple[bytes, bytes]]:
+        """``[(b"date", ...), (b"server", ...)]`` for a response sent now (the server pair only if set)."""
+        second = int(time.time())
+        if second != self._second:
+            self._second = second
+            date = formatdate(second, usegmt=True).encode("ascii")
+            headers = [(b"date", date)]
+            if self._server:
+                headers.append((b"server", self._server))
+            self.headers = headers
+        return self.headers
+
+
+@dataclass
+class ServerState:
+    """Shared by every connection of one server.
+
+    Attributes:
+        config: the limits, read once at start.
+        handler: any object with ``async handle(request) -> HttpResponse``.
+        connections: transport -> protocol now driving it; an upgrade replaces the HTTP protocol with
+            the new one (so graceful shutdown can call its ``shutdown()``).
+        tasks: request tasks in flight, awaited by graceful shutdown.
+    """
+
+    config: ServerConfig
+    handler: Any
+    connections: dict[asyncio.BaseTransport, Any] = field(default_factory=dict)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    date: DateHeader = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.date = DateHeader(self.config.server_header)
+
+    def prune(self) -> None:
+        """Forget connections whose transport is closing (upgraded protocols do not report their end to us)."""
+        for transport in [t for t in self.connections if t.is_closing()]:
+            del self.connections[transport]

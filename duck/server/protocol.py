@@ -1,0 +1,461 @@
+"""One HTTP/1.1 connection: an ``asyncio.Protocol`` that feeds h11 and runs one request cycle at a time.
+
+    data_received ─► h11.Connection ─► Request event ─► checks (limits, smuggling) ─► body ─► EndOfMessage
+        ─► task: handler.handle(request) ─► h11.Response + body (+ backpressure) ─► next cycle
+
+Requests on a connection are answered strictly in order (RFC 9112 §9.3.2): while a request is being
+answered, bytes that arrive wait in h11's buffer and are parsed only after the response is complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import h11
+
+from duck.http.datastructures import Headers
+from duck.http.request import Request
+from duck.http.response import NO_BODY_STATUSES, HttpResponse, UpgradeResponse
+from duck.server.config import ServerState
+from duck.server.messages import RequestRefused, check_request, error_response, protocol_error_status, split_target
+
+logger = logging.getLogger("duck.server")
+access_logger = logging.getLogger("duck.access")
+
+# What the connection timer is guarding (one timer handle per connection, re-armed lazily).
+_IDLE = 1  # waiting for the first byte of a request: SERVER_KEEPALIVE_TIMEOUT
+_HEAD = 2  # a request head has started and is not complete: SERVER_HEAD_TIMEOUT (slowloris)
+_LINGER = 3  # an error was sent: read and drop what the client still sends, then close
+
+# After an error response we keep reading (and dropping) for this long before closing, so the client
+# gets our response rather than a TCP reset caused by its unread bytes (RFC 9112 §9.6).
+_LINGER_TIMEOUT = 2.0
+# A body larger than this is written apart from its head rather than copied into one buffer.
+_COPY_LIMIT = 64 * 1024
+
+
+class RequestCycle:
+    """One request/response exchange on a connection."""
+
+    __slots__ = ("body", "body_size", "bytes_sent", "event", "request", "response_started", "start", "status", "task")
+
+    def __init__(self, event: h11.Request) -> None:
+        self.event = event
+        self.body: list[bytes] = []
+        self.body_size = 0
+        self.request: Request | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.response_started = False
+        self.status = 0
+        self.bytes_sent = 0
+        self.start = 0.0  # loop time at dispatch, set only when the access log is on
+
+
+class _ClientGone(Exception):
+    """The peer closed the connection while we were answering: stop quietly."""
+
+
+class HttpProtocol(asyncio.Protocol):
+    """The HTTP/1.1 side of one connection (see the module docstring for the flow)."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.config = state.config
+        self.handler = state.handler
+        self.loop = asyncio.get_running_loop()
+        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.config.max_head_size)
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]  # set by connection_made
+        self.client: tuple[str, int] | None = None
+        self.server: tuple[str, int] | None = None
+        self.cycle: RequestCycle | None = None
+        self._busy = False  # a request is dispatched; new bytes wait in h11's buffer
+        self._pending = 0  # bytes received while busy (pipelined requests)
+        self._eof = False
+        self._reading_paused = False
+        self._writable = True
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._closing = False  # graceful shutdown: close once the response in flight is sent
+        self._timer_kind = 0
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
+
+    def __repr__(self) -> str:
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
+        state = "busy" if self._busy else "idle"
+        return f"<HttpProtocol client={client} {state}>"
+
+    # -- asyncio callbacks -------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.client = _address(transport.get_extra_info("peername"))
+        self.server = _address(transport.get_extra_info("sockname"))
+        connections = self.state.connections
+        if len(connections) >= self.config.max_connections:
+            self.state.prune()
+            if len(connections) >= self.config.max_connections:
+                logger.debug("Refusing %s: SERVER_MAX_CONNECTIONS (%d) reached", self.client, len(connections))
+                self._refuse(503, "Too many connections; try again later.")
+                return
+        connections[transport] = self
+        self.transport.set_write_buffer_limits(high=self.config.write_high_water)
+        self._arm(_IDLE, self.config.keepalive_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.state.connections.pop(self.transport, None)
+        self._timer_kind = 0
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        cycle = self.cycle
+        if cycle is not None and cycle.task is not None and not cycle.task.done():
+            cycle.task.cancel()  # nobody is left to read the answer
+        self._wake_writer()
+
+    def data_received(self, data: bytes) -> None:
+        if self._busy:
+            # Pipelining: keep the bytes for later, but stop reading if a client piles them up.
+            self.conn.receive_data(data)
+            self._pending += len(data)
+            if self._pending > self.config.max_head_size and not self._reading_paused:
+                self._reading_paused = True
+                self.transport.pause_reading()
+            return
+        if self._timer_kind == _IDLE:
+            self._arm(_HEAD, self.config.head_timeout)
+        elif self._timer_kind == _LINGER:
+            return  # an error was sent; drop the rest
+        self.conn.receive_data(data)
+        self._handle_events()
+
+    def eof_received(self) -> bool:
+        if self._timer_kind == _LINGER:
+            self.transport.close()
+            return False
+        self._eof = True
+        self.conn.receive_data(b"")
+        if not self._busy:
+            self._handle_events()
+        return True  # keep our half open: a response may still be on its way (half-close)
+
+    def pause_writing(self) -> None:
+        self._writable = False
+
+    def resume_writing(self) -> None:
+        self._writable = True
+        self._wake_writer()
+
+    # -- graceful shutdown ---------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Close now if idle; otherwise let the request in flight finish and close after its response."""
+        self._closing = True
+        if not self._busy and self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    @property
+    def busy(self) -> bool:
+        """True while a request is being answered."""
+        return self._busy
+
+    # -- parsing ---------------------------------------------------------------------------------
+    def _handle_events(self) -> None:
+        conn = self.conn
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError as exc:
+                self._refuse(protocol_error_status(exc), str(exc))
+                return
+            event_type = type(event)
+            if event_type is h11.Request:
+                if not self._on_request(event):  # type: ignore[arg-type]
+                    return
+            elif event_type is h11.Data:
+                if not self._on_body(event.data):  # type: ignore[union-attr]
+                    return
+            elif event_type is h11.EndOfMessage:
+                self._dispatch()
+                return
+            elif event_type is h11.ConnectionClosed:
+                self.transport.close()
+                return
+            else:  # NEED_DATA, or PAUSED while a protocol switch is pending
+                return
+
+    def _on_request(self, event: h11.Request) -> bool:
+        self._timer_kind = 0  # the head is complete; no timer while the body is read and answered
+        try:
+            check_request(event, self.config)
+        except RequestRefused as exc:
+            self._refuse(exc.status, exc.message)
+            return False
+        self.cycle = RequestCycle(event)
+        if self.conn.they_are_waiting_for_100_continue:
+            # RFC 9110 §10.1.1: the limits passed, so invite the body; sent before we read any of it.
+            interim = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
+            self.transport.write(self.conn.send(interim))  # type: ignore[arg-type]
+        return True
+
+    def _on_body(self, data: bytes) -> bool:
+        cycle = self.cycle
+        assert cycle is not None
+        cycle.body_size += len(data)
+        if cycle.body_size > self.config.max_body_size:  # chunked bodies have no size up front
+            self._refuse(413, f"The request body is larger than {self.config.max_body_size} bytes.")
+            return False
+        cycle.body.append(data)
+        return True
+
+    def _dispatch(self) -> None:
+        cycle = self.cycle
+        assert cycle is not None
+        event = cycle.event
+        try:
+            path, query = split_target(event.target)
+        except ValueError:
+            self._refuse(400, "Malformed request target.")
+            return
+        body = cycle.body
+        cycle.body = []
+        cycle.request = Request(
+            event.method.decode("ascii"),
+            path,
+            query_string=query,
+            headers=Headers.from_raw(event.headers),
+            body=body[0] if len(body) == 1 else b"".join(body),
+            client=self.client,
+            server=self.server,
+            scheme="http",
+            http_version=event.http_version.decode("ascii"),
+        )
+        self._busy = True
+        if self.config.access_log and access_logger.isEnabledFor(logging.INFO):
+            cycle.start = self.loop.time()
+        task = self.loop.create_task(self._run(cycle))
+        cycle.task = task
+        tasks = self.state.tasks
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    # -- answering -------------------------------------------------------------------------------
+    async def _run(self, cycle: RequestCycle) -> None:
+        request = cycle.request
+        assert request is not None
+        response: Any = None
+        try:
+            response = await self.handler.handle(request)
+            if isinstance(response, UpgradeResponse):
+                self._upgrade(response)
+                return
+            await self._send(cycle, response)
+        except _ClientGone:
+            return
+        except Exception:
+            # The Handler turns view errors into responses, so this is a bug in duck or a broken response.
+            logger.exception("Error while answering %s %s", request.method, request.path)
+            self._fail(cycle)
+            return
+        finally:
+            _close_quietly(request)
+            if response is not None:
+                _close_quietly(response)
+        if cycle.start:
+            self._log_access(cycle)
+        self._cycle_done()
+
+    async def _send(self, cycle: RequestCycle, response: HttpResponse) -> None:
+        conn = self.conn
+        status = response.status_code
+        headers = response.header_list()
+        headers.extend(self.state.date.current())
+        if self._closing:
+            headers.append((b"connection", b"close"))
+        reason = response.reason_phrase.encode("latin-1")
+        head: bytes = conn.send(h11.Response(status_code=status, headers=headers, reason=reason))  # type: ignore[assignment]
+        cycle.status = status
+        transport = self.transport
+        if transport.is_closing():
+            raise _ClientGone
+        # RFC 9110 §9.3.2: HEAD gets the headers a GET would (Content-Length included) but no body.
+        no_body = status in NO_BODY_STATUSES or cycle.event.method == b"HEAD"
+        cycle.response_started = True
+        if not response.streaming:
+            body = b"" if no_body else response.content
+            end: bytes = conn.send(h11.EndOfMessage()) if not body else b""  # type: ignore[assignment]
+            if body:
+                data: bytes = conn.send(h11.Data(data=body))  # type: ignore[assignment]
+                end = conn.send(h11.EndOfMessage())  # type: ignore[assignment]
+                if len(body) > _COPY_LIMIT:
+                    transport.write(head)
+                    head = b""
+                transport.write(head + data + end if head else data + end)
+            else:
+                transport.write(head + end)
+            cycle.bytes_sent = len(body)
+            return
+        transport.write(head)
+        if not no_body:
+            await self._stream(cycle, response)
+        if transport.is_closing():
+            raise _ClientGone
+        transport.write(conn.send(h11.EndOfMessage()))  # type: ignore[arg-type]
+
+    async def _stream(self, cycle: RequestCycle, response: HttpResponse) -> None:
+        """Send a streaming body chunk by chunk, waiting while the client's buffer is full."""
+        conn = self.conn
+        transport = self.transport
+        chunks = response.iter_async()
+        try:
+            async for chunk in chunks:
+                if not chunk:
+                    continue  # an empty chunk would end a chunked body early
+                if transport.is_closing():
+                    raise _ClientGone
+                transport.write(conn.send(h11.Data(data=chunk)))  # type: ignore[arg-type]
+                cycle.bytes_sent += len(chunk)
+                if not self._writable:
+                    await self._drain()
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+
+    async def _drain(self) -> None:
+        """Wait until the transport's buffer drops below its low-water mark (resume_writing)."""
+        waiter = self.loop.create_future()
+        self._drain_waiter = waiter
+        try:
+            await waiter
+        finally:
+            self._drain_waiter = None
+        if self.transport.is_closing():
+            raise _ClientGone
+
+    def _wake_writer(self) -> None:
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _cycle_done(self) -> None:
+        self.cycle = None
+        self._busy = False
+        conn = self.conn
+        transport = self.transport
+        if self._closing or transport.is_closing() or conn.our_state is not h11.DONE:
+            transport.close()  # Connection: close, HTTP/1.0, a body delimited by close, or shutdown
+            return
+        conn.start_next_cycle()
+        if self._reading_paused:
+            self._reading_paused = False
+            transport.resume_reading()
+        pending = self._pending
+        self._pending = 0
+        if pending:
+            self._arm(_HEAD, self.config.head_timeout)
+        else:
+            self._arm(_IDLE, self.config.keepalive_timeout)
+        if pending or self._eof:
+            self._handle_events()
+
+    def _upgrade(self, response: UpgradeResponse) -> None:
+        """Hand the transport to the protocol the upgrade built (a WebSocket); h11 sends nothing."""
+        transport = self.transport
+        self._timer_kind = 0
+        self.cycle = None
+        self._busy = False
+        if transport.is_closing():
+            return
+        protocol = response.make_protocol()
+        trailing, closed = self.conn.trailing_data
+        self.state.connections[transport] = protocol
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+        if trailing:
+            protocol.data_received(trailing)
+        if closed:
+            protocol.eof_received()
+        if self._reading_paused:
+            self._reading_paused = False
+            transport.resume_reading()
+
+    # -- errors ----------------------------------------------------------------------------------
+    def _fail(self, cycle: RequestCycle) -> None:
+        """A crash while answering: 500 if nothing was sent yet, otherwise the connection is cut."""
+        if cycle.response_started:
+            self.transport.close()
+        else:
+            self._refuse(500, "The server failed to produce a response.")
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Send a short error response with ``Connection: close`` and close (after a lingering read)."""
+        transport = self.transport
+        self._busy = False
+        if transport.is_closing():
+            return
+        transport.write(error_response(status, message[:200], self.state.date.current()))
+        if transport.can_write_eof():
+            transport.write_eof()
+            self._timer_kind = 0
+            self._arm(_LINGER, _LINGER_TIMEOUT)
+            self._timer_kind = _LINGER
+            if self._reading_paused:
+                self._reading_paused = False
+                transport.resume_reading()
+        else:
+            transport.close()
+
+    # -- timer -----------------------------------------------------------------------------------
+    def _arm(self, kind: int, timeout: float) -> None:
+        """Guard the connection with a deadline; the one timer handle is moved only when it must fire sooner."""
+        self._timer_kind = kind
+        deadline = self.loop.time() + timeout
+        self._deadline = deadline
+        timer = self._timer
+        if timer is None or deadline < self._timer_when:
+            if timer is not None:
+                timer.cancel()
+            self._timer = self.loop.call_at(deadline, self._on_timer)
+            self._timer_when = deadline
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        kind = self._timer_kind
+        if not kind or self.transport.is_closing():
+            return
+        if self.loop.time() < self._deadline:
+            self._timer = self.loop.call_at(self._deadline, self._on_timer)
+            self._timer_when = self._deadline
+            return
+        self._timer_kind = 0
+        if kind == _HEAD:
+            self._refuse(408, f"The request head was not complete within {self.config.head_timeout:g} seconds.")
+        else:
+            self.transport.close()  # an idle keep-alive connection, or the end of a lingering close
+
+    def _log_access(self, cycle: RequestCycle) -> None:
+        request = cycle.request
+        assert request is not None
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else "-"
+        access_logger.info(
+            '%s - "%s %s HTTP/%s" %d %d %.1fms',
+            client,
+            request.method,
+            request.get_full_path(),
+            request.http_version,
+            cycle.status,
+            cycle.bytes_sent,
+            (self.loop.time() - cycle.start) * 1000,
+        )
+
+
+def _address(address: Any) -> tuple[str, int] | None:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return (str(address[0]), int(address[1]))
+    return None
+
+
+def _close_quietly(obj: Any) -> None:
+    try:
+        obj.close()
+    except Exception:
+        logger.exception("Error while closing %r", obj)

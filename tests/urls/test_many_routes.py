@@ -1,0 +1,118 @@
+"""500 routes: the indexed resolver gives exactly what trying every route in order would give.
+
+The resolver skips most routes (dict lookup for static routes, buckets by first segment);
+this test checks that the shortcut never changes the answer. The reference answer tries
+each top-level route on its own, in order, so it does not rely on those indexes.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from duck.exceptions import MethodNotAllowed, Resolver404
+from duck.urls import URLResolver, get_resolver, include, path, re_path, resolve
+from tests.urls.views import other
+
+METHODS = [None, ["GET"], ["POST"], ["GET", "POST"], ["DELETE"]]
+
+
+def build_routes(rng: random.Random) -> list:
+    routes: list = []
+    for i in range(500):
+        kind = i % 10
+        methods = METHODS[i % len(METHODS)] if i % 3 == 0 else None
+        name = f"r{i}"
+        if kind in (0, 1):  # static, some shadowed by an earlier dynamic route of the same section
+            routes.append(path(f"/s{i % 25}/page{i % 40}", other, name=name, methods=methods))
+        elif kind == 2:
+            routes.append(path(f"/s{i % 25}/<int:n>", other, name=name, methods=methods))
+        elif kind == 3:
+            routes.append(path(f"/s{i % 25}/<slug:slug>/x{i % 7}", other, name=name, methods=methods))
+        elif kind == 4:  # first segment not fixed: tried for every path
+            routes.append(path(f"/<slug:section>/w{i}", other, name=name, methods=methods))
+        elif kind == 5:
+            routes.append(path(f"/s{i % 25}<int:n>", other, name=name, methods=methods))
+        elif kind == 6:
+            routes.append(re_path(rf"^/re{i % 13}/(?P<n>\d+)/(?P<t>[a-z]+)$", other, name=name, methods=methods))
+        elif kind == 7:
+            children = [path("/", other, name="index")] + [
+                path(f"/c/<int:n>/v{j}", other, name=f"c{j}", methods=METHODS[j % len(METHODS)])
+                for j in range(rng.randint(1, 4))
+            ]
+            routes.append(path(f"/api{i % 9}/", include(children, namespace=name)))
+        elif kind == 8:
+            routes.append(path(f"/f{i % 11}/<path:rest>", other, name=name, methods=methods))
+        else:
+            routes.append(path(f"/s{i % 25}/page{i % 40}/", other, name=name, methods=methods))
+    return routes
+
+
+def sample_paths(rng: random.Random) -> list[str]:
+    paths = ["/", "/nothing", "/s1", "/s3/", "//", "/api0", "/api0/", "/api7/c/3/v0", "/f1/", "/re2/1/"]
+    for _ in range(260):
+        section = f"s{rng.randrange(27)}"
+        paths.append(
+            rng.choice(
+                [
+                    f"/{section}/page{rng.randrange(42)}",
+                    f"/{section}/page{rng.randrange(42)}/",
+                    f"/{section}/{rng.randrange(100)}",
+                    f"/{section}/slug-{rng.randrange(5)}/x{rng.randrange(8)}",
+                    f"/{section}/w{rng.randrange(0, 500, 10) + 4}",
+                    f"/{section}{rng.randrange(100)}",
+                    f"/re{rng.randrange(14)}/{rng.randrange(9)}/abc",
+                    f"/api{rng.randrange(10)}/c/{rng.randrange(9)}/v{rng.randrange(5)}",
+                    f"/f{rng.randrange(12)}/a/b/{rng.randrange(9)}",
+                ]
+            )
+        )
+    return paths
+
+
+def reference(singles: list[URLResolver], url: str, method: str | None):
+    """Try each top-level route on its own, in order: the answer the whole table must give."""
+    allowed: set[str] = set()
+    for single in singles:
+        try:
+            match = single.resolve(url, method)
+        except MethodNotAllowed as exc:
+            allowed.update(exc.allowed)
+            continue
+        except Resolver404:
+            continue
+        return ("match", match.view_name, match.route, match.kwargs)
+    return ("405", sorted(allowed)) if allowed else ("404",)
+
+
+def actual(routes: list, url: str, method: str | None):
+    try:
+        match = resolve(url, routes, method=method)
+    except MethodNotAllowed as exc:
+        return ("405", exc.allowed)
+    except Resolver404:
+        return ("404",)
+    return ("match", match.view_name, match.route, match.kwargs)
+
+
+@pytest.fixture(scope="module")
+def routes() -> list:
+    return build_routes(random.Random(1234))
+
+
+@pytest.mark.parametrize("method", [None, "GET", "POST", "DELETE", "PATCH"])
+def test_500_routes_resolve_like_trying_each_in_order(routes, method):
+    singles = [URLResolver(None, [route]) for route in routes]
+    outcomes = set()
+    for url in sample_paths(random.Random(99)):
+        expected = reference(singles, url, method)
+        assert actual(routes, url, method) == expected, url
+        outcomes.add(expected[0])
+    assert outcomes == {"match", "404"} | ({"405"} if method else set())
+
+
+def test_500_routes_are_all_in_the_table_in_order(routes):
+    tried = get_resolver(routes).routes
+    assert len(tried) > 500  # includes add their children
+    assert tried == [route for single in (URLResolver(None, [r]) for r in routes) for route in single.routes]

@@ -1,0 +1,23 @@
+"""Plain views for the URL tests: resolve() returns them as given, nothing calls them."""
+
+from __future__ import annotations
+
+
+def home(request):
+    return "home"
+
+
+def item(request, id):
+    return f"item {id}"
+
+
+def other(request, *args, **kwargs):
+    return "other"
+
+
+def article(request, **kwargs):
+    return "article"
+
+
+class ChatSocket:
+    """Stands in for a WebSocket view class: routes must hand back the class itself."""
