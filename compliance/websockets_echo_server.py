@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
+
+# websockets >= 15 refuses fragmented messages of more than 4096 frames ("too many fragments",
+# close 1009), read from this variable at import time. Cases 9.3.1/9.4.1 send 4 MiB in 64-byte
+# fragments (65536 frames), so the reference gets a limit above that, as duck gets 16 MiB sizes.
+os.environ.setdefault("WEBSOCKETS_MAX_FRAGMENTS", str(1 << 20))
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed

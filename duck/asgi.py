@@ -291,7 +291,8 @@ async def _deny_websocket(response: HttpResponse, scope: Scope, receive: Receive
             "WebSocket route for %s has no ASGI runner (UpgradeResponse.run_asgi is None); handshake refused.",
             scope.get("path"),
         )
-    elif "websocket.http.response" in scope.get("extensions", {}):
+    elif response.status_code >= 400 and "websocket.http.response" in scope.get("extensions", {}):
+        # An error says why (404, 403, ...); a plain route's 200 would only confuse the client.
         start = {"type": "websocket.http.response.start", "status": response.status_code}
         await send({**start, "headers": response.header_list()})
         body = b"" if response.streaming else response.content

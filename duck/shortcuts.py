@@ -33,7 +33,7 @@ def render(
     return HttpResponse(content, status=status, content_type=content_type)
 
 
-def resolve_url(to: Any, *args: Any, **kwargs: Any) -> str:
+def resolve_url(to: Any, /, *args: Any, **kwargs: Any) -> str:
     """Turn a route name, an object with ``get_absolute_url()`` or a URL into a URL.
 
     A string is first tried as a route name (``"item"``, ``"api:item"``) with ``args``/``kwargs``;
@@ -58,7 +58,7 @@ def resolve_url(to: Any, *args: Any, **kwargs: Any) -> str:
     return to
 
 
-def redirect(to: Any, *args: Any, permanent: bool = False, **kwargs: Any) -> RedirectResponse:
+def redirect(to: Any, /, *args: Any, permanent: bool = False, **kwargs: Any) -> RedirectResponse:
     """Redirect (302, or 301 with ``permanent=True``) to a URL or a named route.
 
     ``redirect("item", id=3)`` reverses the route ``item``; ``redirect("/login")`` and

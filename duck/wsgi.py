@@ -64,7 +64,6 @@ class WSGIHandler:
 
     def __init__(self, handler: Handler | None = None) -> None:
         self._handler = handler
-        self._loops = _ThreadLoops()
 
     @property
     def handler(self) -> Handler:
@@ -76,7 +75,11 @@ class WSGIHandler:
         except HttpError as exc:
             response = error_response(exc.status_code, exc.message, headers=exc.headers)
             return _start(response, None, environ, start_response)
-        response = self._loops.get().run_until_complete(self.handler.handle(request))
+        try:
+            response = _thread_loops.get().run_until_complete(self.handler.handle(request))
+        except BaseException:  # the dispatcher only raises for what no response can express
+            request.close()
+            raise
         if isinstance(response, UpgradeResponse):
             response.close()
             response = PlainTextResponse(WEBSOCKET_OVER_WSGI_MESSAGE, status=501)
@@ -91,11 +94,16 @@ def _start(
     headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.header_list()]
     if status in _NO_CONTENT_TYPE_STATUSES:
         headers = [(name, value) for name, value in headers if name.lower() != "content-type"]
-    start_response(f"{status} {response.reason_phrase}", headers)
     # No body for HEAD (RFC 9110 §9.3.2) or for statuses that never have one; skipping it also
     # spares running a stream whose bytes would be thrown away.
     send_body = environ.get("REQUEST_METHOD") != "HEAD" and status not in NO_BODY_STATUSES
-    return _ResponseBody(response, request, response.iter_sync() if send_body else iter(()))
+    body = _ResponseBody(response, request, response.iter_sync() if send_body else iter(()))
+    try:
+        start_response(f"{status} {response.reason_phrase}", headers)
+    except BaseException:
+        body.close()  # the server will never see the iterable, so it cannot close it
+        raise
+    return body
 
 
 class _ResponseBody:
@@ -230,6 +238,10 @@ class _ThreadLoops(threading.local):
         if self.holder is None or self.holder.loop.is_closed():
             self.holder = _LoopHolder()
         return self.holder.loop
+
+
+# Module-level: one loop per thread, however many WSGI applications the process holds.
+_thread_loops = _ThreadLoops()
 
 
 def close_loop(loop: asyncio.AbstractEventLoop) -> None:

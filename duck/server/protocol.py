@@ -72,7 +72,6 @@ class HttpProtocol(asyncio.Protocol):
         self.cycle: RequestCycle | None = None
         self._busy = False  # a request is dispatched; new bytes wait in h11's buffer
         self._pending = 0  # bytes received while busy (pipelined requests)
-        self._eof = False
         self._reading_paused = False
         self._writable = True
         self._drain_waiter: asyncio.Future[None] | None = None
@@ -134,7 +133,6 @@ class HttpProtocol(asyncio.Protocol):
         if self._timer_kind == _LINGER:
             self.transport.close()
             return False
-        self._eof = True
         self.conn.receive_data(b"")
         if not self._busy:
             self._handle_events()
@@ -283,17 +281,16 @@ class HttpProtocol(asyncio.Protocol):
         cycle.response_started = True
         if not response.streaming:
             body = b"" if no_body else response.content
-            end: bytes = conn.send(h11.EndOfMessage()) if not body else b""  # type: ignore[assignment]
-            if body:
-                data: bytes = conn.send(h11.Data(data=body))  # type: ignore[assignment]
-                end = conn.send(h11.EndOfMessage())  # type: ignore[assignment]
-                if len(body) > _COPY_LIMIT:
-                    transport.write(head)
-                    head = b""
-                transport.write(head + data + end if head else data + end)
-            else:
-                transport.write(head + end)
+            if not body:
+                transport.write(head + conn.send(h11.EndOfMessage()))  # type: ignore[operator]
+                return
+            data: bytes = conn.send(h11.Data(data=body))  # type: ignore[assignment]
+            end: bytes = conn.send(h11.EndOfMessage())  # type: ignore[assignment]
             cycle.bytes_sent = len(body)
+            if len(body) > _COPY_LIMIT:
+                transport.writelines((head, data, end))
+            else:
+                transport.write(head + data + end)  # one write, one send() for the common case
             return
         transport.write(head)
         if not no_body:
@@ -348,14 +345,13 @@ class HttpProtocol(asyncio.Protocol):
         if self._reading_paused:
             self._reading_paused = False
             transport.resume_reading()
-        pending = self._pending
-        self._pending = 0
-        if pending:
+        if self._pending:
+            self._pending = 0
             self._arm(_HEAD, self.config.head_timeout)
         else:
             self._arm(_IDLE, self.config.keepalive_timeout)
-        if pending or self._eof:
-            self._handle_events()
+        # h11 may hold the next request already (pipelined, possibly in the same read as this one).
+        self._handle_events()
 
     def _upgrade(self, response: UpgradeResponse) -> None:
         """Hand the transport to the protocol the upgrade built (a WebSocket); h11 sends nothing."""
@@ -395,9 +391,7 @@ class HttpProtocol(asyncio.Protocol):
         transport.write(error_response(status, message[:200], self.state.date.current()))
         if transport.can_write_eof():
             transport.write_eof()
-            self._timer_kind = 0
             self._arm(_LINGER, _LINGER_TIMEOUT)
-            self._timer_kind = _LINGER
             if self._reading_paused:
                 self._reading_paused = False
                 transport.resume_reading()

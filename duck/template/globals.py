@@ -12,15 +12,17 @@ from duck.conf import settings
 _SAFE_PATH_CHARS = "/:@!$&'()*+,;=-._~"
 
 
-def url(name: str, *args: Any, **kwargs: Any) -> str:
-    """The path of the route named ``name``: ``{{ url("item", id=3) }}`` -> ``/items/3``.
+def url(route_name: str, /, *args: Any, **kwargs: Any) -> str:
+    """The path of the named route: ``{{ url("item", id=3) }}`` -> ``/items/3``.
+
+    The route name is positional-only, so a route parameter may itself be called ``name``.
 
     Raises:
         NoReverseMatch: no route has that name or accepts these arguments.
     """
     from duck.urls import reverse  # the URL conf imports views, which may import templates
 
-    return reverse(name, args=args or None, kwargs=kwargs or None)
+    return reverse(route_name, args=args or None, kwargs=kwargs or None)
 
 
 def static(path: str) -> str:

@@ -75,7 +75,7 @@ class TestResponse:
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names this class does not define: defer to the original response.
-        if name.startswith("__"):
+        if name.startswith("__") or name == "response":  # "response" unset: mid-construction or copy
             raise AttributeError(name)
         return getattr(self.response, name)
 

@@ -170,6 +170,7 @@ class RegexPattern:
             raise ImproperlyConfigured(f"A re_path() regex must be a string, not {regex!r}.")
         self.regex_text = regex
         self.flags, body = _split_flags(regex)
+        body = body.lstrip() if "x" in self.flags else body  # verbose: "(?x) ^/a" starts at the "^"
         body = body.removeprefix("^") if body.startswith("^") else body.removeprefix("\\A")
         self.body = body if body.startswith(("/", "\\/")) else "/" + body
         _compile(f"(?{self.flags}){self.body}" if self.flags else self.body, regex)

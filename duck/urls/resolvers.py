@@ -116,7 +116,7 @@ class URLResolver:
     def _load(self) -> list[URLPattern | URLResolver]:
         urlconf = self.urlconf_name
         if isinstance(urlconf, (list, tuple)):
-            return check_patterns(urlconf, "the included list")
+            return check_patterns(urlconf, "urlpatterns" if self.pattern is None else f"include() at {self.pattern}")
         module = import_urlconf(urlconf) if isinstance(urlconf, str) else urlconf
         if not isinstance(module, ModuleType):
             raise ImproperlyConfigured(
@@ -181,7 +181,8 @@ class URLResolver:
 
     def resolve(self, path: str, method: str | None = None) -> ResolverMatch:
         """Match ``path`` (decoded, like ``request.path``); see :func:`duck.urls.resolve`."""
-        return self.table.resolve(path, method)
+        table = self._table if self._table is not None else self.table  # skip the property once built
+        return table.resolve(path, method)
 
     def reverse(self, viewname: Any, args: Sequence[Any] | None = None, kwargs: dict[str, Any] | None = None) -> str:
         """Build a URL; see :func:`duck.urls.reverse`."""

@@ -151,16 +151,24 @@ class Route:
         for segment in leaf.segments:
             converters.update(segment.converters)
             parts = None if parts is None or segment.parts is None else [*parts, *segment.parts]
-        static = all(segment.static for segment in leaf.segments)
         return cls(
-            index, leaf.pattern, text, regex, converters, not regex.groupindex, leaf.extra, leaf.namespaces,
-            None if parts is None else tuple(parts), static, _literal_prefix(leaf.segments),
-        )  # fmt: skip
+            index=index,
+            pattern=leaf.pattern,
+            text=text,
+            regex=regex,
+            converters=converters,
+            positional=not regex.groupindex,
+            extra=leaf.extra,
+            namespaces=leaf.namespaces,
+            parts=None if parts is None else tuple(parts),
+            static=all(segment.static for segment in leaf.segments),
+            literal_prefix=_literal_prefix(leaf.segments),
+        )
 
     def match(self, path: str) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
         """Return ``(args, captured kwargs)`` if ``path`` matches this route, else None."""
         if self.static:
-            return (), {}
+            return ((), {}) if path == self.text else None
         found = self.regex.fullmatch(path)
         if found is None:
             return None
@@ -180,9 +188,17 @@ class Route:
         pattern = self.pattern
         kwargs = {**captured, **self.extra} if self.extra else captured
         return ResolverMatch(
-            pattern.callback, args, kwargs, pattern.name, self.namespaces, self.text, pattern.methods,
-            pattern, captured, self.extra,
-        )  # fmt: skip
+            pattern.callback,
+            args,
+            kwargs,
+            url_name=pattern.name,
+            namespaces=self.namespaces,
+            route=self.text,
+            methods=pattern.methods,
+            url_pattern=pattern,
+            captured_kwargs=captured,
+            extra_kwargs=self.extra,
+        )
 
     def allows(self, method: str | None) -> bool:
         methods = self.pattern.methods

@@ -102,7 +102,7 @@ def test_include_at_root_prefix():
 
 def test_module_path_is_imported_lazily():
     resolver = URLResolver(None, [path("/lazy/", include("tests.urls.not_a_module"))])
-    with pytest.raises(ImproperlyConfigured, match="'tests.urls.not_a_module' could not be found"):
+    with pytest.raises(ImproperlyConfigured, match=r"'tests\.urls\.not_a_module' could not be found"):
         resolver.resolve("/lazy/x")
 
 

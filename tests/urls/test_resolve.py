@@ -161,7 +161,8 @@ def test_clear_url_caches_forgets_resolvers():
 
 
 def test_missing_root_urlconf_says_how_to_fix_it():
-    with settings.override(ROOT_URLCONF=""), pytest.raises(ImproperlyConfigured, match="ROOT_URLCONF = 'mysite.urls'"):
+    fix = r"ROOT_URLCONF = 'mysite\.urls'"
+    with settings.override(ROOT_URLCONF=""), pytest.raises(ImproperlyConfigured, match=fix):
         resolve("/")
 
 
@@ -171,7 +172,7 @@ def test_root_module_without_urlpatterns():
 
 
 def test_missing_root_module():
-    with pytest.raises(ImproperlyConfigured, match="could not be found. Check ROOT_URLCONF"):
+    with pytest.raises(ImproperlyConfigured, match=r"could not be found\. Check ROOT_URLCONF"):
         resolve("/", "tests.urls.does_not_exist")
 
 

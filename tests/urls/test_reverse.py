@@ -106,7 +106,7 @@ def test_no_reverse_match_for_unknown_names_and_namespaces():
         reverse("a:c:leaf", ROUTES)
     with pytest.raises(NoReverseMatch, match="'a:leaf' is not a valid"):
         reverse("a:leaf", ROUTES)
-    with pytest.raises(NoReverseMatch, match="tests.urls.views.article"):
+    with pytest.raises(NoReverseMatch, match=r"tests\.urls\.views\.article"):
         reverse(article, [path("/x", other)])
 
 

@@ -92,8 +92,8 @@ async def ticks(request: Request) -> HttpResponse:
         sent = 0
         try:
             while limit is None or sent < limit:
-                yield f"tick {sent}\n"
                 sent += 1
+                yield f"tick {sent - 1}\n"
                 await asyncio.sleep(0.001)
         finally:
             TICKS_FINISHED.append(sent)

@@ -1,0 +1,98 @@
+"""``duck runserver [ADDR:PORT]``: check the project, then serve it with duck's own server."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import re
+
+from duck.cli.base import CommandError
+from duck.cli.project import check_project, configure_settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_ADDRPORT_HELP = "8000, 0.0.0.0:8000 or [::1]:8000"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "runserver",
+        help="Serve the project (HTTP and WebSockets).",
+        description=(
+            "Check the project (settings and URL conf), then serve it. Run it inside a folder made by "
+            "'duck startproject', or name the settings with --settings."
+        ),
+    )
+    parser.add_argument(
+        "addrport",
+        nargs="?",
+        default=f"{DEFAULT_HOST}:{DEFAULT_PORT}",
+        metavar="ADDR:PORT",
+        help=f"where to listen: {_ADDRPORT_HELP} (default: {DEFAULT_HOST}:{DEFAULT_PORT})",
+    )
+    parser.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="worker processes (default: 1)")
+    parser.add_argument("--reload", action="store_true", help="restart when a .py or .html file changes")
+    parser.add_argument("--settings", metavar="MODULE", help="settings module, e.g. 'mysite.settings'")
+    parser.set_defaults(handler=handle)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def parse_addrport(text: str) -> tuple[str, int]:
+    """``"8000"`` -> ``("127.0.0.1", 8000)``; ``"0.0.0.0:8000"``; ``"[::1]:8000"`` -> ``("::1", 8000)``.
+
+    Raises:
+        CommandError: not one of those forms, an invalid address, or a port outside 1-65535.
+    """
+    if text.isdigit():
+        return DEFAULT_HOST, _port(text, text)
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+        if not sep or not _is_ipv6(host):
+            raise CommandError(f"{text!r} is not a valid [IPv6]:PORT; for example [::1]:8000.")
+        return host, _port(port, text)
+    host, sep, port = text.rpartition(":")
+    if not sep or ":" in host:
+        hint = " (put IPv6 addresses in brackets, e.g. [::1]:8000)" if text.count(":") > 1 else ""
+        raise CommandError(f"{text!r} is not a port or ADDR:PORT; use {_ADDRPORT_HELP}{hint}.")
+    if not _HOSTNAME.match(host):
+        raise CommandError(f"{host!r} is not a valid address or host name.")
+    return host, _port(port, text)
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise CommandError(f"{whole!r}: the port must be a number from 1 to 65535.")
+    return int(text)
+
+
+def handle(args: argparse.Namespace) -> int:
+    host, port = parse_addrport(args.addrport)
+    configure_settings(args.settings)
+    check_project()
+    # Imported late: `duck --help` and `duck startproject` should not pay for the server.
+    from duck.server import run
+
+    try:
+        run(host, port, workers=args.workers, reload=args.reload)
+    except KeyboardInterrupt:  # CONTROL-C before the server installed its own handler
+        pass
+    return 0

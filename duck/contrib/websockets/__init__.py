@@ -1,0 +1,15 @@
+"""WebSockets for duck (RFC 6455, with permessage-deflate from RFC 7692).
+
+``WebSocketView`` is the class-based face; every face talks to one
+:class:`WebSocketConnection` interface, implemented over duck's own server
+(:mod:`.protocol`) and over ASGI (:mod:`.asgi`). The wire protocol itself is done by the
+``websockets`` library's sans-I/O core.
+"""
+
+from __future__ import annotations
+
+from duck.contrib.websockets.connection import Message, PreparedFrame, WebSocketConnection
+from duck.contrib.websockets.enums import CloseCode, OpCode
+from duck.contrib.websockets.views import WebSocketView
+
+__all__ = ["CloseCode", "Message", "OpCode", "PreparedFrame", "WebSocketConnection", "WebSocketView"]

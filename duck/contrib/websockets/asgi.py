@@ -1,0 +1,187 @@
+"""A WebSocket connection over an ASGI server's ``receive``/``send`` (ASGI 3 WebSocket spec).
+
+The ASGI server owns the protocol (framing, masking, pings, the close handshake, compression);
+this side maps the connection interface onto ASGI messages::
+
+    websocket.connect        -> handshake checks already done by the view -> accept()
+    accept()                 -> websocket.accept (with the negotiated subprotocol)
+    close() before accept    -> websocket.close (the server answers 403)
+    websocket.receive        -> Message (capped: 1009 above the route's limits)
+    send_text/bytes          -> websocket.send
+    close()                  -> websocket.close
+    websocket.disconnect     -> ConnectionClosed(code)
+
+Keepalive pings are the ASGI server's job (uvicorn's ``--ws-ping-interval``); :meth:`ping` does
+nothing here. ``RECEIVE_TIMEOUT`` bounds each wait for a message and closes with 1001.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from duck.contrib.websockets.connection import (
+    CLOSED,
+    CONNECTING,
+    OPEN,
+    Handler,
+    Message,
+    PreparedFrame,
+    WebSocketConnection,
+)
+from duck.contrib.websockets.enums import CloseCode, OpCode
+from duck.utils.asyncio import current_owner
+
+if TYPE_CHECKING:
+    from duck.contrib.websockets.options import ConnectionOptions
+    from duck.http.request import Request
+
+__all__ = ["ASGIWebSocket", "run_asgi"]
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+_timeout = getattr(asyncio, "timeout", None)  # Python >= 3.11; wait_for (a task per call) before
+
+
+class ASGIWebSocket(WebSocketConnection):
+    """The connection interface over one ASGI ``websocket`` scope."""
+
+    __slots__ = ("_receive", "_scope", "_send")
+
+    def __init__(
+        self, request: Request, options: ConnectionOptions, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        WebSocketConnection.__init__(self, request, options)
+        self._scope = scope
+        self._receive = receive
+        self._send = send
+
+    async def accept(self, subprotocol: str | None = None, headers: Iterable[tuple[str, str]] | None = None) -> None:
+        if self._state == OPEN:
+            return
+        if self._state == CLOSED:
+            raise self._closed_error()
+        if subprotocol is None:
+            subprotocol = select_subprotocol(self.options.subprotocols, self._scope.get("subprotocols") or ())
+        message: dict[str, Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
+        if headers:
+            message["headers"] = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        await self._send_message(message)
+        self.subprotocol = subprotocol
+        self._state = OPEN
+
+    async def receive(self) -> Message:
+        while True:
+            if self._state != OPEN:
+                if self._state == CONNECTING:
+                    raise RuntimeError("receive() was called before accept().")
+                raise self._closed_error()
+            message = await self._next_message()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                return await self._to_message(message)
+            if kind == "websocket.disconnect":
+                self._mark_closed(message.get("code", CloseCode.NO_STATUS_RCVD), message.get("reason") or "")
+
+    async def _next_message(self) -> MutableMapping[str, Any]:
+        timeout = self.options.receive_timeout
+        try:
+            if timeout is None:
+                return await self._receive()
+            if _timeout is not None:
+                async with _timeout(timeout):
+                    return await self._receive()
+            return await asyncio.wait_for(self._receive(), timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            await self.close(CloseCode.GOING_AWAY, "receive timeout")
+            raise self._closed_error() from None
+
+    async def _to_message(self, message: MutableMapping[str, Any]) -> Message:
+        text = message.get("text")
+        result = Message(OpCode.BINARY, message.get("bytes") or b"") if text is None else Message(OpCode.TEXT, text)
+        cap = self.options.asgi_message_cap
+        # A text's UTF-8 size is at most 4 bytes per character: encode only when it could matter.
+        if cap is not None and (text is None or len(text) * 4 > cap) and len(result.bytes) > cap:
+            await self.close(CloseCode.MESSAGE_TOO_BIG, f"message exceeds {cap} bytes")
+            raise self._closed_error()
+        return result
+
+    async def send_text(self, data: str) -> None:
+        if self._state != OPEN:
+            raise self._send_error()
+        await self._send_message({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
+        if self._state != OPEN:
+            raise self._send_error()
+        await self._send_message({"type": "websocket.send", "bytes": bytes(data)})
+
+    async def send_prepared(self, frame: PreparedFrame) -> None:
+        if frame.opcode is OpCode.TEXT:
+            await self.send_text(frame.text)
+        else:
+            await self.send_bytes(frame.payload)
+
+    async def ping(self, data: bytes = b"") -> None:
+        """ASGI has no ping message: the server sends keepalive pings itself."""
+        if self._state != OPEN:
+            raise self._send_error()
+
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        if self._state == CLOSED:
+            return
+        refused = self._state == CONNECTING
+        self._mark_closed(code, reason)
+        message: dict[str, Any] = {"type": "websocket.close", "code": int(code)}
+        if reason and not refused:
+            message["reason"] = reason
+        try:
+            await self._send(message)
+        except (OSError, RuntimeError):
+            pass  # the client is already gone: closed either way
+
+    def _send_error(self) -> Exception:
+        if self._state == CONNECTING:
+            return RuntimeError("Cannot send before accept().")
+        return self._closed_error()
+
+    async def _send_message(self, message: MutableMapping[str, Any]) -> None:
+        try:
+            await self._send(message)
+        except (OSError, RuntimeError) as exc:
+            # Servers raise (ClientDisconnected, an OSError, or RuntimeError) on a send after the
+            # client left; to the application that is a closed connection.
+            self._mark_closed(CloseCode.ABNORMAL_CLOSURE, "")
+            raise self._closed_error() from exc
+
+
+def select_subprotocol(available: Sequence[str], offered: Sequence[str]) -> str | None:
+    """The first of our subprotocols the client offered, or None (RFC 6455 §4.2.2: then none is sent)."""
+    for subprotocol in available:
+        if subprotocol in offered:
+            return subprotocol
+    return None
+
+
+async def run_asgi(
+    request: Request, handler: Handler, options: ConnectionOptions, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Run one WebSocket connection under an ASGI server (``UpgradeResponse.run_asgi``, partially applied).
+
+    ``websocket.connect`` must still be the next message of ``receive``: the front door
+    dispatched the upgrade request without reading it.
+    """
+    first = await receive()
+    if first["type"] != "websocket.connect":
+        return  # the client left before the handshake
+    connection = ASGIWebSocket(request, options, scope, receive, send)
+    token = current_owner.set(connection)  # tasks created by the handler belong to this connection
+    try:
+        await connection._main(handler)
+    finally:
+        current_owner.reset(token)
+        if not connection.closed:
+            connection._mark_closed(CloseCode.ABNORMAL_CLOSURE)

@@ -1,0 +1,307 @@
+"""The one connection interface every face of duck's WebSockets talks to.
+
+:class:`WebSocketConnection` is what ``WebSocketView`` (and the later dwebsocket-style and
+Starlette/Ravyn-style faces, and broadcast groups) use; it is implemented twice:
+
+- :class:`~duck.contrib.websockets.protocol.WebSocketProtocol`, over duck's own server
+  (an ``asyncio.Protocol`` around ``websockets``' sans-I/O ``ServerProtocol``);
+- :class:`~duck.contrib.websockets.asgi.ASGIWebSocket`, over an ASGI server's ``receive``/``send``.
+
+Life of a connection::
+
+    CONNECTING --accept()--> OPEN --close frame sent or received, or TCP lost--> CLOSED
+         \\--close() before accept: the handshake is refused (HTTP 403)--------------^
+
+A connection runs one *handler* (``async handler(connection)``), in a context where the
+connection is the owner of tasks made with :func:`duck.utils.asyncio.create_task`: they are
+cancelled when the connection closes. When the handler returns, a still-open connection is
+closed with 1000; when it raises, with 1011 (the error is logged, never sent to the client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
+
+from duck.contrib.websockets.enums import CloseCode, OpCode
+from duck.exceptions import ConnectionClosed, InvalidHandshake
+from duck.utils.asyncio import TaskOwner
+from websockets.frames import Frame
+from websockets.frames import Opcode as _WSOpcode
+
+if TYPE_CHECKING:
+    from duck.contrib.websockets.options import ConnectionOptions
+    from duck.http.request import Request
+
+__all__ = ["CLOSED", "CONNECTING", "OPEN", "Handler", "Message", "PreparedFrame", "WebSocketConnection"]
+
+logger = logging.getLogger("duck.websockets")
+
+# Connection states, as seen by the application (see the module docstring).
+CONNECTING = 0
+OPEN = 1
+CLOSED = 2
+_STATE_NAMES = ("connecting", "open", "closed")
+
+Handler = Callable[["WebSocketConnection"], Awaitable[None]]
+
+
+class Message:
+    """One complete message received from the client (fragments already assembled).
+
+    Attributes:
+        opcode: :attr:`OpCode.TEXT` or :attr:`OpCode.BINARY`.
+        data: ``str`` for a text message, ``bytes`` for a binary one.
+        bytes: the payload as bytes (UTF-8 for text); no copy when it came off the wire as bytes.
+        text: the payload as str (text messages are already validated UTF-8, RFC 6455 §8.1).
+    """
+
+    __slots__ = ("_bytes", "_text", "opcode")
+
+    def __init__(self, opcode: OpCode, payload: bytes | str, text: str | None = None) -> None:
+        self.opcode = opcode
+        if isinstance(payload, str):
+            self._bytes: bytes | None = None
+            self._text: str | None = payload
+        else:
+            self._bytes = payload
+            self._text = text
+
+    @property
+    def is_text(self) -> bool:
+        return self.opcode is OpCode.TEXT
+
+    @property
+    def data(self) -> bytes | str:
+        return self.text if self.opcode is OpCode.TEXT else self.bytes
+
+    @property
+    def bytes(self) -> bytes:
+        data = self._bytes
+        if data is None:
+            data = self._bytes = self._text.encode()  # type: ignore[union-attr]
+        return data
+
+    @property
+    def text(self) -> str:
+        text = self._text
+        if text is None:
+            text = self._text = self._bytes.decode()  # type: ignore[union-attr]
+        return text
+
+    def __len__(self) -> int:
+        """Size of the payload in bytes."""
+        return len(self.bytes)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Message):
+            return self.opcode == other.opcode and self.bytes == other.bytes
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        data = self.data
+        shown = data if len(data) <= 60 else data[:57] + ("..." if isinstance(data, str) else b"...")
+        return f"<Message {self.opcode.name} {shown!r}>"
+
+
+class PreparedFrame:
+    """A message encoded once as a server frame, so it can be written to many connections.
+
+    Server frames are not masked (RFC 6455 §5.1), so the same bytes are valid on every
+    connection: a broadcast to N clients encodes once instead of N times. On a connection
+    that negotiated permessage-deflate the frame cannot be reused (compression state is per
+    connection, RFC 7692 §7.2.3); :meth:`WebSocketConnection.send_prepared` then encodes the
+    payload for that connection, and ASGI connections send the payload through ``send``.
+
+    Attributes:
+        opcode: TEXT for ``str`` data, BINARY for bytes.
+        payload: the payload bytes (UTF-8 for text).
+        frame: the complete uncompressed frame, header included.
+    """
+
+    __slots__ = ("frame", "opcode", "payload")
+
+    def __init__(self, data: str | bytes | bytearray | memoryview) -> None:
+        if isinstance(data, str):
+            self.opcode = OpCode.TEXT
+            self.payload = data.encode()
+        else:
+            self.opcode = OpCode.BINARY
+            self.payload = bytes(data)
+        self.frame = Frame(_WSOpcode(self.opcode), self.payload).serialize(mask=False)
+
+    @property
+    def text(self) -> str:
+        return self.payload.decode()
+
+    def __repr__(self) -> str:
+        return f"<PreparedFrame {self.opcode.name} {len(self.payload)} bytes>"
+
+
+class WebSocketConnection(TaskOwner):
+    """One WebSocket connection, whatever server carries it (abstract).
+
+    Attributes:
+        request: the upgrade request (path params, query, headers, cookies).
+        options: the limits and timers in force (:class:`~duck.contrib.websockets.options.ConnectionOptions`).
+        subprotocol: the subprotocol agreed in the handshake, or None.
+    """
+
+    __slots__ = ("_close_code", "_close_reason", "_state", "options", "request", "subprotocol")
+
+    def __init__(self, request: Request, options: ConnectionOptions) -> None:
+        TaskOwner.__init__(self)
+        self.request = request
+        self.options = options
+        self.subprotocol: str | None = None
+        self._state = CONNECTING
+        self._close_code: int | None = None
+        self._close_reason = ""
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """``"connecting"``, ``"open"`` or ``"closed"``."""
+        return _STATE_NAMES[self._state]
+
+    @property
+    def closed(self) -> bool:
+        """True once a close frame was sent or received, or the TCP connection is gone."""
+        return self._state == CLOSED
+
+    @property
+    def close_code(self) -> int | None:
+        """The code of the close frame that started the closing handshake (whoever sent it).
+
+        1005 when the client's close frame had no code, 1006 when the connection dropped
+        without a close frame (RFC 6455 §7.1.5); None while the connection is open.
+        """
+        return self._close_code
+
+    @property
+    def close_reason(self) -> str:
+        return self._close_reason
+
+    def _closed_error(self) -> ConnectionClosed:
+        return ConnectionClosed(self._close_code or CloseCode.ABNORMAL_CLOSURE, self._close_reason)
+
+    def _mark_closed(self, code: int, reason: str = "") -> None:
+        """Record the end of the connection and cancel the tasks it owns; implementations wake their waiters."""
+        if self._state == CLOSED:
+            return
+        self._state = CLOSED
+        self._close_code = int(code)
+        self._close_reason = reason
+        self.cancel_tasks()
+
+    # -- the interface -----------------------------------------------------------------------
+    async def accept(self, subprotocol: str | None = None, headers: Iterable[tuple[str, str]] | None = None) -> None:
+        """Complete the opening handshake (RFC 6455 §4.2.2); a no-op when already open.
+
+        Args:
+            subprotocol: the subprotocol to agree on; by default the first of the route's
+                ``SUBPROTOCOLS`` the client offered (none if it offered none of them).
+            headers: extra headers for the 101 response (e.g. Set-Cookie).
+
+        Raises:
+            InvalidHandshake: the handshake failed (the HTTP error was sent).
+            ConnectionClosed: the client left first.
+        """
+        raise NotImplementedError
+
+    async def receive(self) -> Message:
+        """Wait for the next message (one task at a time).
+
+        Raises:
+            ConnectionClosed: the connection is closed (``code``/``reason`` of the close frame).
+        """
+        raise NotImplementedError
+
+    async def send_text(self, data: str) -> None:
+        """Send a text message; waits while the client is slow to read.
+
+        Raises:
+            ConnectionClosed: the connection is closed.
+        """
+        raise NotImplementedError
+
+    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
+        """Send a binary message; waits while the client is slow to read.
+
+        Raises:
+            ConnectionClosed: the connection is closed.
+        """
+        raise NotImplementedError
+
+    async def send_prepared(self, frame: PreparedFrame) -> None:
+        """Send a message encoded once by :class:`PreparedFrame` (broadcast to many connections).
+
+        Raises:
+            ConnectionClosed: the connection is closed.
+        """
+        raise NotImplementedError
+
+    async def ping(self, data: bytes = b"") -> None:
+        """Send a ping (RFC 6455 §5.5.2); the client's pong counts as activity.
+
+        Raises:
+            ConnectionClosed: the connection is closed.
+        """
+        raise NotImplementedError
+
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """Start the closing handshake and wait until the connection is closed (bounded by
+        ``WEBSOCKET_CLOSE_TIMEOUT``); before :meth:`accept`, refuse the handshake with 403.
+
+        Closing an already closed connection does nothing.
+        """
+        raise NotImplementedError
+
+    # -- conveniences shared by the implementations ---------------------------------------------
+    async def send(self, data: str | bytes | bytearray | memoryview) -> None:
+        """Send ``str`` as a text message and bytes as a binary one."""
+        if isinstance(data, str):
+            await self.send_text(data)
+        else:
+            await self.send_bytes(data)
+
+    async def __aiter__(self) -> AsyncIterator[Message]:
+        """Iterate over messages until the connection closes (the close ends the loop quietly)."""
+        while True:
+            try:
+                yield await self.receive()
+            except ConnectionClosed:
+                return
+
+    def __repr__(self) -> str:
+        path = self.request.path if self.request is not None else "?"
+        code = f" code={self._close_code}" if self._close_code is not None else ""
+        return f"<{type(self).__name__} {path} {self.state}{code}>"
+
+    # -- running the handler -----------------------------------------------------------------
+    async def _main(self, handler: Handler) -> None:
+        """Run ``handler`` and make sure the connection ends with it (1000, or 1011 on error)."""
+        code = CloseCode.NORMAL_CLOSURE
+        try:
+            await handler(self)
+        except (ConnectionClosed, InvalidHandshake):
+            pass  # the client left, or the handshake was refused: nothing more to do
+        except asyncio.CancelledError:
+            self._abandon()
+            raise
+        except Exception:
+            logger.exception("WebSocket handler for %s raised", self.request.path)
+            code = CloseCode.INTERNAL_ERROR
+        if self._state != CLOSED:
+            try:
+                await self.close(code)
+            except ConnectionClosed:
+                pass
+
+    def _abandon(self) -> None:
+        """The handler was cancelled (server shutdown): close without waiting, as best we can."""
+        self._mark_closed(CloseCode.GOING_AWAY, "server shutting down")

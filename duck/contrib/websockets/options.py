@@ -1,0 +1,122 @@
+"""The limits and timers of one kind of WebSocket connection, read from settings and the view class.
+
+One :class:`ConnectionOptions` is shared by every connection of a view, so a connection
+carries a pointer to its limits rather than a copy of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from duck.conf import settings
+from duck.exceptions import ImproperlyConfigured
+from websockets.extensions.base import ServerExtensionFactory
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+
+
+def _deflate_factory() -> ServerPerMessageDeflateFactory:
+    # RFC 7692 §7.1: a 4 KiB window (12 bits) and memLevel 5 keep zlib's state per connection
+    # near 40 KiB instead of ~300 KiB with zlib's defaults, for most of the compression ratio.
+    return ServerPerMessageDeflateFactory(
+        server_max_window_bits=12,
+        client_max_window_bits=12,
+        compress_settings={"memLevel": 5},
+    )
+
+
+class ConnectionOptions:
+    """Limits and timers of a connection (``None`` disables a timer).
+
+    Attributes:
+        receive_timeout: seconds without any frame from the client before closing with 1001.
+        max_frame_size: largest frame payload accepted, after decompression (1009 above).
+        max_message_size: largest message assembled from fragments, after decompression (1009 above).
+        ping_interval: seconds of silence from the client before a keepalive ping.
+        ping_timeout: seconds to wait for an answer to that ping before closing with 1011.
+        close_timeout: seconds to wait for the client's close frame / TCP close after ours.
+        write_high_water: bytes buffered for a slow reader before ``send_*`` waits for the socket.
+        subprotocols: the subprotocols the route speaks, in order of preference.
+        extensions: ``websockets`` extension factories to negotiate (permessage-deflate).
+    """
+
+    __slots__ = (
+        "close_timeout",
+        "extensions",
+        "max_frame_size",
+        "max_message_size",
+        "ping_interval",
+        "ping_timeout",
+        "receive_timeout",
+        "subprotocols",
+        "write_high_water",
+    )
+
+    def __init__(
+        self,
+        *,
+        receive_timeout: float | None = None,
+        max_frame_size: int | None = None,
+        max_message_size: int | None = None,
+        ping_interval: float | None = None,
+        ping_timeout: float | None = None,
+        close_timeout: float = 5.0,
+        write_high_water: int = 64 * 1024,
+        subprotocols: Sequence[str] = (),
+        compression: bool = False,
+    ) -> None:
+        self.receive_timeout = _positive_or_none(receive_timeout)
+        self.max_frame_size = max_frame_size
+        self.max_message_size = max_message_size
+        self.ping_interval = _positive_or_none(ping_interval)
+        self.ping_timeout = _positive_or_none(ping_timeout)
+        self.close_timeout = close_timeout
+        self.write_high_water = write_high_water
+        if isinstance(subprotocols, str):
+            raise ImproperlyConfigured(f"SUBPROTOCOLS must be a list of strings: write [{subprotocols!r}].")
+        self.subprotocols = tuple(subprotocols)
+        self.extensions: list[ServerExtensionFactory] = [_deflate_factory()] if compression else []
+
+    @classmethod
+    def from_settings(
+        cls,
+        *,
+        receive_timeout: float | None = None,
+        max_frame_size: int | None = None,
+        subprotocols: Sequence[str] = (),
+        ping_interval: float | None = None,
+        ping_timeout: float | None = None,
+    ) -> ConnectionOptions:
+        """Options of a route: the given values, the ``WEBSOCKET_*`` settings for the rest.
+
+        ``ping_interval``/``ping_timeout`` of None take the settings; 0 disables them for this route.
+        """
+        return cls(
+            receive_timeout=receive_timeout,
+            max_frame_size=max_frame_size,
+            max_message_size=settings.WEBSOCKET_MAX_MESSAGE_SIZE,
+            ping_interval=settings.WEBSOCKET_PING_INTERVAL if ping_interval is None else ping_interval,
+            ping_timeout=settings.WEBSOCKET_PING_TIMEOUT if ping_timeout is None else ping_timeout,
+            close_timeout=settings.WEBSOCKET_CLOSE_TIMEOUT,
+            write_high_water=settings.WEBSOCKET_WRITE_HIGH_WATER,
+            subprotocols=subprotocols,
+            compression=settings.WEBSOCKET_COMPRESSION,
+        )
+
+    @property
+    def max_size(self) -> tuple[int | None, int | None]:
+        """``websockets``' ``max_size``: (message cap, frame cap), both applied after decompression."""
+        return (self.max_message_size, self.max_frame_size)
+
+    @property
+    def asgi_message_cap(self) -> int | None:
+        """Under ASGI whole messages arrive, so both caps apply to the message (the smaller wins)."""
+        caps = [cap for cap in (self.max_frame_size, self.max_message_size) if cap is not None]
+        return min(caps) if caps else None
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if name != "extensions")
+        return f"ConnectionOptions({fields}, compression={bool(self.extensions)})"
+
+
+def _positive_or_none(value: float | None) -> float | None:
+    return value if value is not None and value > 0 else None

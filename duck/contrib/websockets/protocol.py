@@ -1,0 +1,590 @@
+"""A WebSocket connection over duck's own server: an ``asyncio.Protocol`` around ``websockets``' sans-I/O core.
+
+The server hands the transport over after the upgrade request was dispatched; from then on::
+
+    data_received ─► ServerProtocol.receive_data ─► Frame events ─► assemble messages ─► queue ─► receive()
+    send_text ─► ServerProtocol.send_text ─► data_to_send() ─► transport.write (one write per frame)
+
+``websockets`` does the protocol work: the handshake response, frame parsing, the masking
+rule (RFC 6455 §5.1), control-frame rules (§5.5), the close handshake (§7) and permessage-deflate
+(RFC 7692). Its ``max_size=(message cap, frame cap)`` bounds every frame and every fragmented
+message *after decompression*, so a small compressed frame cannot inflate past the cap (1009).
+This module adds what a sans-I/O core cannot: fragment assembly and UTF-8 validation of text
+(§5.4, §8.1), flow control both ways, and one lazily re-armed timer per connection that drives
+the receive timeout, keepalive pings and the close timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import collections
+import contextvars
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from duck.contrib.websockets.connection import (
+    CLOSED,
+    CONNECTING,
+    OPEN,
+    Handler,
+    Message,
+    PreparedFrame,
+    WebSocketConnection,
+)
+from duck.contrib.websockets.enums import CloseCode, OpCode
+from duck.contrib.websockets.handshake import to_websockets_request
+from duck.exceptions import InvalidHandshake
+from duck.utils.asyncio import current_owner
+from duck.utils.asyncio.supervisor import spawn
+from websockets.exceptions import ProtocolError
+from websockets.frames import Close, Opcode
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+if TYPE_CHECKING:
+    from duck.contrib.websockets.options import ConnectionOptions
+    from duck.http.request import Request
+
+__all__ = ["WebSocketProtocol"]
+
+_ws_logger = logging.getLogger("duck.websockets.protocol")
+
+_TEXT, _BINARY, _CONT, _CLOSE = Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.CLOSE
+_WS_OPEN = State.OPEN
+_CLOSED_SENTINEL: Any = object()
+
+# Messages queued for a handler that is slower than its client before we stop reading the
+# socket (TCP then pushes back on the client), and the level at which reading resumes.
+_RECV_HIGH = 32
+_RECV_LOW = 8
+# Bytes a client may send before the 101 response is written (it should send none).
+_MAX_EARLY_DATA = 64 * 1024
+# A timer may fire up to the clock resolution early; deadlines this close count as reached.
+_TIMER_SLACK = 0.001
+
+
+class _ServerProtocol(ServerProtocol):
+    """``websockets``' server core with RFC 6455 §4.2.2's subprotocol rule.
+
+    The server picks the first of its subprotocols the client offered; if none matches the
+    handshake still succeeds without one (``websockets`` would refuse with 400): the client
+    then decides whether it can go on.
+    """
+
+    def select_subprotocol(self, subprotocols: Any) -> Any:
+        available = self.available_subprotocols
+        if not available or not subprotocols:
+            return None
+        for subprotocol in available:
+            if subprotocol in subprotocols:
+                return subprotocol
+        return None
+
+
+class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
+    """The server side of one WebSocket connection on duck's server.
+
+    Built by ``UpgradeResponse.make_protocol()``; the server then calls ``connection_made``,
+    feeds any bytes that followed the upgrade request, and calls :meth:`shutdown` at graceful
+    shutdown.
+
+    Timers (one ``loop.call_at`` handle, moved only when a deadline comes sooner):
+
+    - ``receive_timeout``: no frame at all (data, ping or pong) from the client for that long
+      closes the connection with **1001 (going away), reason "receive timeout"**;
+    - ``ping_interval``: after that long without a frame from the client, a ping is sent;
+      if nothing arrives within ``ping_timeout`` the connection fails with **1011**;
+    - ``close_timeout``: once a close frame was sent or received, the TCP connection is
+      dropped if the client has not closed it within that time (RFC 6455 §7.1.1: the server
+      closes TCP first, with a half-close once the close frames are exchanged).
+    """
+
+    __slots__ = (
+        "_close_deadline",
+        "_drain_waiter",
+        "_early",
+        "_frag_decoder",
+        "_frag_op",
+        "_frag_parts",
+        "_handler",
+        "_last_rx",
+        "_loop",
+        "_lost",
+        "_lost_waiter",
+        "_ping_sent",
+        "_queue",
+        "_read_paused",
+        "_timer",
+        "_transport",
+        "_waiter",
+        "_write_paused",
+        "_ws",
+    )
+
+    def __init__(self, request: Request, handler: Handler, options: ConnectionOptions) -> None:
+        WebSocketConnection.__init__(self, request, options)
+        self._handler = handler
+        self._transport: Any = None
+        self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
+        self._ws: _ServerProtocol = None  # type: ignore[assignment]
+        self._queue: collections.deque[Message] = collections.deque()
+        self._waiter: asyncio.Future[Any] | None = None
+        self._frag_op: OpCode | None = None
+        self._frag_parts: list[bytes] | None = None
+        self._frag_decoder: Any = None
+        self._early: bytearray | None = None
+        self._write_paused = False
+        self._read_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._lost = False
+        self._lost_waiter: asyncio.Future[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_rx = 0.0
+        self._ping_sent: float | None = None
+        self._close_deadline: float | None = None
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Take the transport over and start the handler (which accepts the handshake)."""
+        self._transport = transport
+        self._loop = loop = asyncio.get_running_loop()
+        options = self.options
+        transport.set_write_buffer_limits(high=options.write_high_water)  # type: ignore[attr-defined]
+        self._ws = _ServerProtocol(
+            state=_WS_OPEN,  # the HTTP side was parsed by duck's server; only frames come now
+            extensions=options.extensions or None,
+            subprotocols=options.subprotocols or None,
+            max_size=options.max_size,
+            logger=_ws_logger,
+        )
+        self._last_rx = loop.time()
+        context = contextvars.copy_context()
+        context.run(current_owner.set, self)  # tasks created by the handler belong to this connection
+        spawn(self._main(self._handler), name=f"websocket {self.request.path}", context=context)
+
+    def data_received(self, data: bytes) -> None:
+        state = self._state
+        if state == CONNECTING:
+            self._keep_early(data)
+            return
+        ws = self._ws
+        ws.receive_data(data)
+        events = ws.events_received()
+        if state == OPEN:
+            self._last_rx = self._loop.time()
+            for frame in events:
+                opcode = frame.opcode
+                if opcode is _TEXT or opcode is _BINARY:
+                    if frame.fin:
+                        self._deliver(opcode, frame.data)
+                    else:
+                        self._start_fragments(opcode, frame.data)
+                elif opcode is _CONT:
+                    self._continue_fragments(frame.data, frame.fin)
+                # Pings are answered by websockets (the pong is in data_to_send); pongs and close
+                # frames need nothing here: any frame is activity, and the state is checked below.
+                if self._state != OPEN:
+                    break  # the connection failed on this frame: what follows is not delivered
+        # Once closing, websockets still reads the client's close frame (and drops data frames).
+        self._flush()
+        if self._state == OPEN and ws.state is not _WS_OPEN:
+            self._closing()
+
+    def _keep_early(self, data: bytes) -> None:
+        early = self._early
+        if early is None:
+            early = self._early = bytearray()
+        early += data
+        if len(early) > _MAX_EARLY_DATA:
+            self._transport.abort()
+
+    def eof_received(self) -> bool:
+        """The client half-closed: websockets ends its side (RFC 6455 §7.1.1); the transport then closes."""
+        ws = self._ws
+        if ws is not None and self._state != CONNECTING:
+            ws.receive_eof()
+            self._flush()
+            self._closing()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._state != CLOSED:
+            self._mark_closed(*_close_info(self._ws))
+        waiter = self._lost_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        self._wake_writers()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._wake_writers()
+
+    def shutdown(self) -> None:
+        """Graceful server shutdown: close with 1001 (going away) and let the close handshake run."""
+        if self._state == CONNECTING:
+            self._mark_closed(CloseCode.GOING_AWAY, "server shutting down")
+            self._transport.close()
+        elif self._state == OPEN:
+            self._close_now(CloseCode.GOING_AWAY, "server shutting down")
+
+    # -- handshake -----------------------------------------------------------------------------
+    async def accept(self, subprotocol: str | None = None, headers: Iterable[tuple[str, str]] | None = None) -> None:
+        if self._state == OPEN:
+            return
+        if self._state == CLOSED:
+            raise self._closed_error()
+        ws = self._ws
+        if subprotocol is not None:
+            ws.available_subprotocols = [subprotocol]
+        response = ws.accept(to_websockets_request(self.request))
+        if response.status_code != 101:
+            self._refuse(response)
+            raise InvalidHandshake(response.body.decode(errors="replace").strip(), response.status_code)
+        for name, value in headers or ():
+            response.headers[name] = value
+        self._transport.write(response.serialize())
+        self.subprotocol = ws.subprotocol
+        self._state = OPEN
+        self._arm()
+        early, self._early = self._early, None
+        if early:
+            self.data_received(bytes(early))
+
+    def _refuse(self, response: Any) -> None:
+        """Answer the upgrade request with an HTTP error instead of 101, then close."""
+        self._mark_closed(CloseCode.ABNORMAL_CLOSURE, "handshake refused")
+        transport = self._transport
+        if not transport.is_closing():
+            transport.write(response.serialize())
+            self._half_close()
+
+    # -- receiving -------------------------------------------------------------------------------
+    def _deliver(self, opcode: Opcode, data: bytes) -> None:
+        if opcode is _TEXT:
+            try:
+                text = data.decode()
+            except UnicodeDecodeError:
+                self._fail(CloseCode.INVALID_PAYLOAD, "invalid UTF-8 in a text message")  # RFC 6455 §8.1
+                return
+            self._put(Message(OpCode.TEXT, data, text))
+        else:
+            self._put(Message(OpCode.BINARY, data))
+
+    def _start_fragments(self, opcode: Opcode, data: bytes) -> None:
+        """First frame of a fragmented message (RFC 6455 §5.4); text is validated as it arrives."""
+        self._frag_parts = [data]
+        if opcode is _TEXT:
+            self._frag_op = OpCode.TEXT
+            self._frag_decoder = codecs.getincrementaldecoder("utf-8")()
+            self._check_utf8(data, final=False)
+        else:
+            self._frag_op = OpCode.BINARY
+
+    def _continue_fragments(self, data: bytes, fin: bool) -> None:
+        parts = self._frag_parts
+        if parts is None:  # websockets refuses a stray continuation frame before we see it
+            return
+        parts.append(data)
+        if self._frag_decoder is not None and not self._check_utf8(data, final=fin):
+            return
+        if fin:
+            payload = b"".join(parts)
+            self._frag_parts = self._frag_decoder = None
+            # websockets already bounds the total (max_size); this guards against a change there.
+            cap = self.options.max_message_size
+            if cap is not None and len(payload) > cap:
+                self._fail(CloseCode.MESSAGE_TOO_BIG, f"message exceeds {cap} bytes")
+                return
+            self._deliver(_TEXT if self._frag_op is OpCode.TEXT else _BINARY, payload)
+
+    def _check_utf8(self, data: bytes, final: bool) -> bool:
+        # Fail as soon as a fragment makes the text invalid, not after the whole message (§8.1).
+        try:
+            self._frag_decoder.decode(data, final)
+        except UnicodeDecodeError:
+            self._frag_parts = self._frag_decoder = None
+            self._fail(CloseCode.INVALID_PAYLOAD, "invalid UTF-8 in a text message")
+            return False
+        return True
+
+    def _put(self, message: Message) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(message)  # hand over directly: the handler was waiting
+                return
+        queue = self._queue
+        queue.append(message)
+        if len(queue) >= _RECV_HIGH and not self._read_paused:
+            self._read_paused = True
+            self._transport.pause_reading()
+
+    async def receive(self) -> Message:
+        queue = self._queue
+        if queue:
+            message = queue.popleft()
+            if self._read_paused and len(queue) <= _RECV_LOW and self._state == OPEN:
+                self._read_paused = False
+                self._transport.resume_reading()
+            return message
+        if self._state != OPEN:
+            if self._state == CONNECTING:
+                raise RuntimeError("receive() was called before accept().")
+            raise self._closed_error()
+        if self._waiter is not None:
+            raise RuntimeError("receive() is already being awaited by another task.")
+        waiter = self._waiter = self._loop.create_future()
+        try:
+            message = await waiter
+        finally:
+            if self._waiter is waiter:
+                self._waiter = None
+        if message is _CLOSED_SENTINEL:
+            raise self._closed_error()
+        return message
+
+    # -- sending ---------------------------------------------------------------------------------
+    async def send_text(self, data: str) -> None:
+        if self._state != OPEN:
+            raise self._send_error()
+        self._ws.send_text(data.encode())
+        self._flush()
+        if self._write_paused:
+            await self._drain()
+
+    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
+        if self._state != OPEN:
+            raise self._send_error()
+        self._ws.send_binary(data)
+        self._flush()
+        if self._write_paused:
+            await self._drain()
+
+    async def send_prepared(self, frame: PreparedFrame) -> None:
+        if self._state != OPEN:
+            raise self._send_error()
+        ws = self._ws
+        if ws.extensions:  # compressed per connection: the shared bytes are not valid here
+            if frame.opcode is OpCode.TEXT:
+                ws.send_text(frame.payload)
+            else:
+                ws.send_binary(frame.payload)
+            self._flush()
+        else:
+            self._transport.write(frame.frame)
+        if self._write_paused:
+            await self._drain()
+
+    async def ping(self, data: bytes = b"") -> None:
+        if self._state != OPEN:
+            raise self._send_error()
+        self._ws.send_ping(data)
+        self._flush()
+        if self._write_paused:
+            await self._drain()
+
+    def _send_error(self) -> Exception:
+        if self._state == CONNECTING:
+            return RuntimeError("Cannot send before accept().")
+        return self._closed_error()
+
+    def _flush(self) -> None:
+        """Write what websockets produced; an empty chunk means "half-close now" (SEND_EOF)."""
+        writes = self._ws.data_to_send()
+        if not writes:
+            return
+        transport = self._transport
+        if transport.is_closing():
+            return
+        for data in writes:
+            if data:
+                transport.write(data)
+            else:
+                self._half_close()
+
+    def _half_close(self) -> None:
+        # RFC 6455 §7.1.1: the server closes the TCP connection first. A half-close (FIN) lets
+        # the client's last bytes arrive; the close deadline drops the connection if it lingers.
+        transport = self._transport
+        if transport.can_write_eof():
+            transport.write_eof()
+        else:
+            transport.close()  # TLS cannot half-close
+        self._start_close_deadline()
+
+    async def _drain(self) -> None:
+        """Wait until the transport's buffer is below its low-water mark (the client reads again)."""
+        while self._write_paused and not self._lost:
+            waiter = self._drain_waiter
+            if waiter is None or waiter.done():
+                waiter = self._drain_waiter = self._loop.create_future()
+            await asyncio.shield(waiter)  # shared by every sender; one's cancellation is not the others'
+        if self._lost:
+            raise self._closed_error()
+
+    def _wake_writers(self) -> None:
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # -- closing ---------------------------------------------------------------------------------
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        if self._state == CONNECTING:
+            self._refuse(self._ws.reject(403, "WebSocket connection refused.\n"))
+        elif self._state == OPEN:
+            _check_close(code, reason)
+            self._close_now(code, reason)
+        if self._lost:
+            return
+        waiter = self._lost_waiter
+        if waiter is None:
+            waiter = self._lost_waiter = self._loop.create_future()
+        await asyncio.shield(waiter)  # bounded: the close deadline aborts the transport
+
+    def _close_now(self, code: int, reason: str) -> None:
+        """Start the closing handshake from our side (RFC 6455 §7.1.2)."""
+        if self._ws.state is _WS_OPEN:
+            self._ws.send_close(code, reason)
+            self._flush()
+        self._closing()
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Fail the connection (RFC 6455 §7.1.7): close frame, then TCP closes without waiting."""
+        self._ws.fail(code, reason)
+        self._flush()
+        self._closing()
+
+    def _closing(self) -> None:
+        """websockets left OPEN: the application sees the connection closed; bound the TCP close."""
+        if self._state != CLOSED:
+            self._mark_closed(*_close_info(self._ws))
+        self._start_close_deadline()
+
+    def _start_close_deadline(self) -> None:
+        if self._close_deadline is None and not self._lost:
+            self._close_deadline = self._loop.time() + self.options.close_timeout
+            self._arm()
+
+    def _mark_closed(self, code: int, reason: str = "") -> None:
+        WebSocketConnection._mark_closed(self, code, reason)
+        self._frag_parts = self._frag_decoder = None
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(_CLOSED_SENTINEL)
+        if self._read_paused and not self._lost:
+            self._read_paused = False
+            self._transport.resume_reading()  # keep reading: the close frame must get through
+
+    def _abandon(self) -> None:
+        if not self._lost and self._state != CONNECTING:
+            self._close_now(CloseCode.GOING_AWAY, "server shutting down")
+        elif not self._lost:
+            self._transport.close()
+
+    # -- the timer -------------------------------------------------------------------------------
+    def _arm(self) -> None:
+        """Make the one timer fire at the next deadline; an existing earlier timer re-arms itself."""
+        deadline = self._next_deadline()
+        timer = self._timer
+        if deadline is None:
+            if timer is not None:
+                timer.cancel()
+                self._timer = None
+            return
+        if timer is not None:
+            if timer.when() <= deadline:
+                return
+            timer.cancel()
+        self._timer = self._loop.call_at(deadline, self._on_timer)
+
+    def _next_deadline(self) -> float | None:
+        if self._close_deadline is not None:
+            return self._close_deadline
+        if self._state != OPEN:
+            return None
+        options = self.options
+        last = self._last_rx
+        deadline = None if options.receive_timeout is None else last + options.receive_timeout
+        interval = options.ping_interval
+        if interval is not None:
+            sent = self._ping_sent
+            if sent is not None and last <= sent:  # a ping is waiting for an answer
+                due = sent + (options.ping_timeout if options.ping_timeout is not None else interval)
+            else:
+                due = last + interval
+            deadline = due if deadline is None else min(deadline, due)
+        return deadline
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._lost:
+            return
+        now = self._loop.time() + _TIMER_SLACK
+        if self._close_deadline is not None:
+            if now >= self._close_deadline:
+                self._transport.abort()  # the client never finished closing
+                return
+        elif self._state == OPEN:
+            if self._read_paused:
+                self._last_rx = now  # we stopped reading, not the client: it is not idle
+            self._check_liveness(now)
+        self._arm()
+
+    def _check_liveness(self, now: float) -> None:
+        options = self.options
+        last = self._last_rx
+        if options.receive_timeout is not None and now - last >= options.receive_timeout:
+            self._close_now(CloseCode.GOING_AWAY, "receive timeout")
+            return
+        interval = options.ping_interval
+        if interval is None:
+            return
+        sent = self._ping_sent
+        if sent is not None and last <= sent:
+            if options.ping_timeout is not None:
+                if now - sent >= options.ping_timeout:
+                    self._fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+                return
+            if now - sent < interval:
+                return
+        elif now - last < interval:
+            return
+        self._ws.send_ping(b"")
+        self._flush()
+        self._ping_sent = self._loop.time()
+
+
+def _close_info(ws: ServerProtocol | None) -> tuple[int, str]:
+    """Code and reason of the close frame that started the closing handshake, or 1006 if none did."""
+    if ws is None:
+        return CloseCode.ABNORMAL_CLOSURE, ""
+    received, sent = ws.close_rcvd, ws.close_sent
+    if received is not None and (sent is None or ws.close_rcvd_then_sent):
+        return received.code, received.reason
+    if sent is not None:
+        return sent.code, sent.reason
+    return CloseCode.ABNORMAL_CLOSURE, ""
+
+
+def _check_close(code: int, reason: str) -> None:
+    """Refuse what may not go in a close frame (RFC 6455 §5.5: 125-byte payload; §7.4: codes)."""
+    try:
+        Close(code, reason).check()
+    except ProtocolError:
+        raise ValueError(f"{code} is not a close code an endpoint may send (RFC 6455 §7.4).") from None
+    if len(reason.encode()) > 123:
+        raise ValueError("A close reason must fit in 123 bytes of UTF-8 (RFC 6455 §5.5).")

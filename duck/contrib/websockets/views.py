@@ -1,0 +1,263 @@
+"""``WebSocketView``: a WebSocket route as a class with ``on_open``/``on_receive``/``on_close``.
+
+::
+
+    class MyWebSocket(WebSocketView):
+        async def on_open(self):
+            print("WebSocket connection established")
+
+        async def on_receive(self, data: bytes, opcode: int):
+            if opcode == OpCode.TEXT:
+                await self.send_text("You sent " + data.decode("utf-8"))
+
+    urlpatterns = [path("/ws/myws", MyWebSocket, name="mywebsocket")]
+
+The same class serves duck's own server and ASGI servers. One instance per connection; its
+messages are handled in order, one at a time, by one task. ``on_close`` runs exactly once per
+opened connection, whoever closed it. A handler that raises closes the connection with 1011
+(the error is logged, not sent). Tasks started with :func:`duck.utils.asyncio.create_task`
+inside the handlers are cancelled when the connection closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from duck.conf import on_setting_changed
+from duck.contrib.websockets.asgi import run_asgi
+from duck.contrib.websockets.connection import WebSocketConnection
+from duck.contrib.websockets.enums import CloseCode
+from duck.contrib.websockets.handshake import check_handshake, handshake_error_response
+from duck.contrib.websockets.options import ConnectionOptions
+from duck.contrib.websockets.protocol import WebSocketProtocol
+from duck.exceptions import ConnectionClosed, ImproperlyConfigured, InvalidHandshake
+from duck.http.request import Request
+from duck.http.response import DuckJSONEncoder, HttpResponse, UpgradeResponse
+
+__all__ = ["WebSocketView"]
+
+logger = logging.getLogger("duck.websockets")
+
+_settings_generation = 0
+
+
+@on_setting_changed
+def _settings_changed() -> None:
+    # Views cache their ConnectionOptions; a new generation makes them read settings again.
+    global _settings_generation
+    _settings_generation += 1
+
+
+class WebSocketView:
+    """A WebSocket endpoint; subclass it and override the ``on_*`` coroutines.
+
+    Class knobs (override in a subclass, or per route with ``as_view(RECEIVE_TIMEOUT=...)``):
+
+    - ``RECEIVE_TIMEOUT``: seconds without any frame from the client (pongs count) before the
+      connection is closed with 1001 "receive timeout"; None disables it.
+    - ``MAX_FRAME_SIZE``: largest frame payload (after decompression); above it, close 1009.
+      Messages assembled from fragments are capped by ``WEBSOCKET_MAX_MESSAGE_SIZE``.
+    - ``SUBPROTOCOLS``: subprotocols spoken, in order of preference; the chosen one is
+      ``self.subprotocol`` (None when the client offered none of them).
+    - ``PING_INTERVAL`` / ``PING_TIMEOUT``: None takes ``WEBSOCKET_PING_INTERVAL`` /
+      ``WEBSOCKET_PING_TIMEOUT``; 0 disables keepalive pings for this view.
+
+    Attributes:
+        request: the upgrade request (``request.path_params``, query, headers, cookies).
+        args, kwargs: the URL parameters, as a plain view gets them.
+        connection: the :class:`~duck.contrib.websockets.connection.WebSocketConnection`.
+    """
+
+    RECEIVE_TIMEOUT: ClassVar[float | None] = 120
+    MAX_FRAME_SIZE: ClassVar[int] = 1 * 1024 * 1024
+    SUBPROTOCOLS: ClassVar[list[str]] = []
+    PING_INTERVAL: ClassVar[float | None] = None
+    PING_TIMEOUT: ClassVar[float | None] = None
+
+    request: Request
+    connection: WebSocketConnection
+
+    def __init__(self, **attrs: Any) -> None:
+        for key, value in attrs.items():
+            setattr(self, key, value)
+        self.args: tuple[Any, ...] = ()
+        self.kwargs: dict[str, Any] = {}
+        self._on_close_done = False
+
+    def __repr__(self) -> str:
+        connection = getattr(self, "connection", None)
+        return f"<{type(self).__qualname__} {connection!r}>"
+
+    # -- to override -------------------------------------------------------------------------
+    async def on_open(self) -> None:
+        """Called once the handshake is complete, before any message."""
+
+    async def on_receive(self, data: bytes, opcode: int) -> None:
+        """Called for each message: ``data`` is bytes (UTF-8 for :attr:`OpCode.TEXT`), ``opcode`` TEXT or BINARY."""
+
+    async def on_close(self) -> None:
+        """Called once when the connection is closed, whoever closed it; see ``self.close_code``.
+
+        An override may also take a ``code`` parameter to receive the close code.
+        """
+
+    # -- talking to the client ---------------------------------------------------------------
+    async def send_text(self, text: str) -> None:
+        """Send a text message. Raises ConnectionClosed once the connection is closed."""
+        await self.connection.send_text(text)
+
+    async def send_binary(self, data: bytes | bytearray | memoryview) -> None:
+        """Send a binary message. Raises ConnectionClosed once the connection is closed."""
+        await self.connection.send_bytes(data)
+
+    async def send_json(self, data: Any, **dumps_kwargs: Any) -> None:
+        """Send ``data`` as compact JSON in a text message (dates, UUIDs, decimals and sets understood)."""
+        options = {"separators": (",", ":"), "ensure_ascii": False, "cls": DuckJSONEncoder, **dumps_kwargs}
+        await self.connection.send_text(json.dumps(data, **options))
+
+    async def ping(self, data: bytes = b"") -> None:
+        await self.connection.ping(data)
+
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """Close the connection (RFC 6455 §7.1.2) and wait until it is closed; ``on_close`` follows."""
+        await self.connection.close(code, reason)
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code (1005: the client gave none; 1006: dropped without close); None while open."""
+        connection = getattr(self, "connection", None)
+        return None if connection is None else connection.close_code
+
+    @property
+    def subprotocol(self) -> str | None:
+        connection = getattr(self, "connection", None)
+        return None if connection is None else connection.subprotocol
+
+    # -- wiring --------------------------------------------------------------------------------
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Callable[..., Any]:
+        """An async view function: check the handshake, then answer with an ``UpgradeResponse``.
+
+        Refusals are HTTP responses: 400 (malformed), 426 (plain GET, or a version other than
+        13), 403 (cross-site Origin); see :mod:`duck.contrib.websockets.handshake`.
+        """
+        for key in initkwargs:
+            if not hasattr(cls, key) or key.startswith("on_"):
+                raise ImproperlyConfigured(f"as_view() got {key!r}, which is not an attribute of {cls.__qualname__}.")
+        takes_code = _on_close_takes_code(cls.on_close)
+        cache: list[Any] = [None, -1]  # [ConnectionOptions, settings generation it was read at]
+
+        def options() -> ConnectionOptions:
+            if cache[1] != _settings_generation:
+                cache[0] = _options(cls, initkwargs)
+                cache[1] = _settings_generation
+            return cache[0]
+
+        async def view(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                check_handshake(request)
+            except InvalidHandshake as exc:
+                return handshake_error_response(exc)
+            instance = cls(**initkwargs)
+            instance.request, instance.args, instance.kwargs = request, args, kwargs
+            run = functools.partial(_run, instance, takes_code)
+            opts = options()
+            return UpgradeResponse(
+                make_protocol=functools.partial(WebSocketProtocol, request, run, opts),
+                run_asgi=functools.partial(run_asgi, request, run, opts),
+            )
+
+        view.view_class = cls  # type: ignore[attr-defined]
+        view.view_initkwargs = initkwargs  # type: ignore[attr-defined]
+        view.__qualname__ = f"{cls.__qualname__}.as_view"
+        view.__module__ = cls.__module__
+        view.__doc__ = cls.__doc__
+        return view
+
+
+def _options(cls: type[WebSocketView], initkwargs: dict[str, Any]) -> ConnectionOptions:
+    def knob(name: str) -> Any:
+        return initkwargs.get(name, getattr(cls, name))
+
+    return ConnectionOptions.from_settings(
+        receive_timeout=knob("RECEIVE_TIMEOUT"),
+        max_frame_size=knob("MAX_FRAME_SIZE"),
+        subprotocols=knob("SUBPROTOCOLS"),
+        ping_interval=knob("PING_INTERVAL"),
+        ping_timeout=knob("PING_TIMEOUT"),
+    )
+
+
+def _on_close_takes_code(on_close: Callable[..., Any]) -> bool:
+    """True when an ``on_close`` override accepts ``code`` (inspected once per class)."""
+    try:
+        parameters = inspect.signature(on_close).parameters
+    except (TypeError, ValueError):
+        return False
+    return "code" in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+async def _run(view: WebSocketView, takes_code: bool, connection: WebSocketConnection) -> None:
+    """The connection's handler: accept, on_open, then on_receive per message, and on_close once."""
+    view.connection = connection
+    await connection.accept()  # a refused handshake ends here, before on_open
+    try:
+        await _converse(view, connection)
+    except asyncio.CancelledError:
+        connection._abandon()  # server shutdown: on_close still runs, with 1001
+        raise
+    finally:
+        await _close_once(view, takes_code)
+
+
+async def _converse(view: WebSocketView, connection: WebSocketConnection) -> None:
+    name = type(view).__qualname__
+    try:
+        await view.on_open()
+    except ConnectionClosed:
+        return
+    except Exception:
+        logger.exception("%s.on_open() raised; closing the connection with 1011", name)
+        await _close_quietly(connection, CloseCode.INTERNAL_ERROR)
+        return
+    receive = connection.receive
+    on_receive = view.on_receive
+    while True:
+        try:
+            message = await receive()
+        except ConnectionClosed:
+            return
+        try:
+            await on_receive(message.bytes, message.opcode)
+        except ConnectionClosed:
+            continue  # a send raced the close; the next receive() ends the loop
+        except Exception:
+            logger.exception("%s.on_receive() raised; closing the connection with 1011", name)
+            await _close_quietly(connection, CloseCode.INTERNAL_ERROR)
+            return
+
+
+async def _close_quietly(connection: WebSocketConnection, code: int) -> None:
+    try:
+        await connection.close(code, "internal error")
+    except ConnectionClosed:
+        pass
+
+
+async def _close_once(view: WebSocketView, takes_code: bool) -> None:
+    if view._on_close_done:
+        return
+    view._on_close_done = True
+    try:
+        if takes_code:
+            await view.on_close(code=view.close_code)  # type: ignore[call-arg]
+        else:
+            await view.on_close()
+    except Exception:
+        logger.exception("%s.on_close() raised", type(view).__qualname__)

@@ -1,0 +1,145 @@
+"""duck's own HTTP/1.1 server (the engine of ``duck runserver``): asyncio + h11, workers, reload.
+
+Entry points:
+
+* :func:`run` — blocking, for the CLI: binds, prints the banner, serves until SIGINT/SIGTERM.
+* :func:`serve` — a coroutine, for tests and embedding: serves on the running loop.
+* :class:`Server` — the object behind both, with ``on_startup``/``on_shutdown`` hooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from collections.abc import Coroutine
+from typing import Any
+
+from duck.server.config import ServerConfig
+from duck.server.errors import ServerError
+from duck.server.protocol import HttpProtocol
+from duck.server.reload import is_reloader_child, run_with_reloader
+from duck.server.server import Server, banner, bind_socket, format_url
+from duck.server.workers import Supervisor
+
+__all__ = ["HttpProtocol", "Server", "ServerConfig", "ServerError", "run", "serve"]
+
+logger = logging.getLogger("duck.server")
+
+
+async def serve(
+    handler: Any,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    sock: socket.socket | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Serve ``handler`` on the running loop until cancelled (then shut down gracefully).
+
+    Args:
+        handler: any object with ``async handle(request) -> HttpResponse``.
+        host, port: where to listen, unless ``sock`` (a bound socket, owned by the server) is given.
+        ready: set once the server accepts connections.
+
+    Raises:
+        ServerError: the address cannot be bound.
+    """
+    await Server(handler, host, port, sock=sock).serve(ready)
+
+
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    workers: int = 1,
+    reload: bool = False,
+    handler: Any = None,
+) -> None:
+    """Run duck's server in the foreground until SIGINT/SIGTERM.
+
+    Args:
+        host, port: where to listen (port 0 picks a free one, shown in the banner).
+        workers: processes sharing the port; above 1 a supervisor restarts any worker that dies.
+        reload: restart the server when a ``.py``/``.html`` file under the current folder changes.
+        handler: the request handler; ``duck.core.handler.get_handler()`` when None.
+
+    Raises:
+        ServerError: the server cannot start (port in use, bad address, workers failing at startup).
+    """
+    if workers < 1:
+        raise ServerError(f"The number of workers must be at least 1, not {workers}.")
+    configure_logging()
+    if reload and not is_reloader_child():
+        run_with_reloader(shutdown_timeout=_shutdown_timeout())
+        return
+    sock = bind_socket(host, port)
+    url = format_url(*sock.getsockname()[:2])
+    text = banner(url, workers)
+    if workers == 1:
+        server = Server(handler or _default_handler(), sock=sock, install_signals=True, announce=False)
+        _announce(text)
+        run_async(server.serve())
+        return
+    _announce(text)
+    target = _worker_target(handler, workers)
+    Supervisor(sock, workers, target, _shutdown_timeout()).run()
+
+
+def _shutdown_timeout() -> float:
+    try:
+        return ServerConfig.from_settings().shutdown_timeout
+    except Exception:  # broken settings are reported by the serving process, not by its parent
+        return ServerConfig().shutdown_timeout
+
+
+def _announce(text: str) -> None:
+    logger.info("%s", text, extra={"duck_banner": True})
+    print(text, flush=True)
+
+
+def _worker_target(handler: Any, workers: int) -> Any:
+    def serve_worker(sock: socket.socket) -> int:
+        server = Server(handler or _default_handler(), sock=sock, workers=workers, install_signals=True, announce=False)
+        run_async(server.serve())
+        return 0
+
+    return serve_worker
+
+
+def _default_handler() -> Any:
+    from duck.core.handler import get_handler
+
+    return get_handler()
+
+
+def run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run ``coro`` to completion on a new loop: uvloop's when installed, asyncio's otherwise.
+
+    uvloop is chosen here only, never on import, so importing duck changes no global loop policy.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(coro)
+    return uvloop.run(coro)  # pragma: no cover - Python 3.10
+
+
+def configure_logging() -> None:
+    """Send duck's INFO logs (access log, workers, shutdown) to stderr unless logging is configured already.
+
+    The banner is printed to stdout by :func:`run`, so its log record is filtered out here.
+    """
+    duck_logger = logging.getLogger("duck")
+    if duck_logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(process)d %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(lambda record: not getattr(record, "duck_banner", False))
+    duck_logger.addHandler(handler)
+    if duck_logger.level == logging.NOTSET:
+        duck_logger.setLevel(logging.INFO)

@@ -1,0 +1,29 @@
+"""Testing duck projects: in-process clients and settings overrides.
+
+::
+
+    from duck.test import AsyncClient, Client, override_settings
+"""
+
+from __future__ import annotations
+
+from duck.test.client import AsyncClient, BaseClient, Client, TooManyRedirects
+from duck.test.cookies import CookieJar
+from duck.test.encoding import encode_json, encode_multipart, encode_urlencoded
+from duck.test.response import TestResponse
+from duck.test.utils import override_settings, setup_test_environment, teardown_test_environment
+
+__all__ = [
+    "AsyncClient",
+    "BaseClient",
+    "Client",
+    "CookieJar",
+    "TestResponse",
+    "TooManyRedirects",
+    "encode_json",
+    "encode_multipart",
+    "encode_urlencoded",
+    "override_settings",
+    "setup_test_environment",
+    "teardown_test_environment",
+]

@@ -1,0 +1,118 @@
+"""``duck startproject``: the files it renders, and the names and folders it refuses."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from tests.cli.conftest import assert_one_line_error, run_duck
+
+EXPECTED_FILES = {
+    "settings.py",
+    "urls.py",
+    "views.py",
+    "asgi.py",
+    "wsgi.py",
+    "templates/welcome.html",
+    "static/css/style.css",
+}
+
+
+def files_of(folder):
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+
+
+def secret_key_of(folder):
+    match = re.search(r'^SECRET_KEY = "([^"]+)"$', (folder / "settings.py").read_text(), re.MULTILINE)
+    assert match is not None
+    return match.group(1)
+
+
+def test_startproject_renders_the_layout(project):
+    assert files_of(project) == EXPECTED_FILES
+
+
+def test_rendered_python_files_are_valid_and_fully_substituted(project):
+    for name in ("settings.py", "urls.py", "views.py", "asgi.py", "wsgi.py"):
+        source = (project / name).read_text()
+        ast.parse(source, filename=name)
+        assert "{{" not in source, name
+    assert '"mysite"' in (project / "views.py").read_text()
+
+
+def test_settings_use_the_flat_layout(project):
+    namespace: dict = {"__file__": str(project / "settings.py")}
+    exec(compile((project / "settings.py").read_text(), "settings.py", "exec"), namespace)
+    assert namespace["DEBUG"] is True
+    assert namespace["ALLOWED_HOSTS"] == []
+    assert namespace["ROOT_URLCONF"] == "urls"
+    assert namespace["TEMPLATES"][0]["DIRS"] == [project / "templates"]
+    assert namespace["STATICFILES_DIRS"] == [project / "static"]
+    assert namespace["STATIC_ROOT"] == project / "staticfiles"
+    assert 'DUCK_SETTINGS_MODULE", "settings"' in (project / "asgi.py").read_text()
+    assert 'DUCK_SETTINGS_MODULE", "settings"' in (project / "wsgi.py").read_text()
+
+
+def test_welcome_template_keeps_its_jinja_and_links_the_stylesheet(project):
+    html = (project / "templates" / "welcome.html").read_text()
+    assert "{{ static('css/style.css') }}" in html
+    assert "{{ project_name }}" in html  # rendered per request by the view, not by startproject
+
+
+def test_each_project_gets_its_own_secret_key(project, tmp_path):
+    assert run_duck("startproject", "othersite", cwd=tmp_path).returncode == 0
+    first, second = secret_key_of(project), secret_key_of(tmp_path / "othersite")
+    assert len(first) >= 50
+    assert first != second
+
+
+def test_output_says_what_to_do_next(tmp_path):
+    result = run_duck("startproject", "blog", cwd=tmp_path)
+    assert "cd blog" in result.stdout
+    assert "duck runserver" in result.stdout
+
+
+def test_directory_argument_renders_into_that_folder(tmp_path):
+    result = run_duck("startproject", "shop", "deploy/shop_app", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert files_of(tmp_path / "deploy" / "shop_app") == EXPECTED_FILES
+    assert not (tmp_path / "shop").exists()
+
+
+def test_directory_argument_accepts_an_existing_empty_folder(tmp_path):
+    (tmp_path / "here").mkdir()
+    assert run_duck("startproject", "shop", "here", cwd=tmp_path).returncode == 0
+    assert files_of(tmp_path / "here") == EXPECTED_FILES
+
+
+def test_existing_project_folder_is_refused(project, tmp_path):
+    before = (project / "settings.py").read_text()
+    assert_one_line_error(run_duck("startproject", "mysite", cwd=tmp_path), "already exists")
+    assert (project / "settings.py").read_text() == before
+
+
+def test_directory_with_project_files_is_never_overwritten(tmp_path):
+    (tmp_path / "here").mkdir()
+    (tmp_path / "here" / "settings.py").write_text("KEEP = 1\n")
+    assert_one_line_error(run_duck("startproject", "shop", "here", cwd=tmp_path), "already exists")
+    assert (tmp_path / "here" / "settings.py").read_text() == "KEEP = 1\n"
+    assert files_of(tmp_path / "here") == {"settings.py"}
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("1site", "not a valid project name"),
+        ("my-site", "not a valid project name"),
+        ("my site", "not a valid project name"),
+        ("class", "keyword"),
+        ("os", "conflicts with the name of an existing Python module"),
+        ("duck", "conflicts with the name of an existing Python module"),
+        ("jinja2", "conflicts with the name of an existing Python module"),
+    ],
+)
+def test_invalid_names_are_refused_with_one_line(tmp_path, name, fragment):
+    assert_one_line_error(run_duck("startproject", name, cwd=tmp_path), fragment)
+    assert list(tmp_path.iterdir()) == []
