@@ -24,7 +24,7 @@ SYNC_VIEW_THREADS = 40
 APPEND_SLASH = True
 
 # --- Templates --------------------------------------------------------------------------
-# Jinja2 environments: DIRS are searched in order, then each installed app's templates/ folder.
+# Jinja2 environments: template folders in DIRS are searched in order.
 TEMPLATES: list[dict] = [
     {
         "BACKEND": "duck.template.Jinja2",

@@ -18,6 +18,7 @@ from duck.core.sync import async_to_sync, current_loop, is_async_callable, run_s
 from duck.exceptions import ImproperlyConfigured, Resolver404, ViewReturnedInvalidResponse
 from duck.http.request import Request
 from duck.http.response import HttpResponse, HttpResponsePermanentRedirect
+from duck.staticfiles import maybe_serve_static
 
 logger = logging.getLogger("duck.request")
 
@@ -116,6 +117,9 @@ class Handler:
     async def _get_response(self, request: Request) -> HttpResponse:
         from duck.urls import get_resolver
 
+        static = maybe_serve_static(request)  # development serving of STATIC_URL (SERVE_STATIC)
+        if static is not None:
+            return static
         resolver = get_resolver()
         try:
             match = resolver.resolve(request.path, method=request.method)

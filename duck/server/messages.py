@@ -30,8 +30,12 @@ class RequestRefused(Exception):
         self.message = message
 
 
-def check_request(event: h11.Request, config: ServerConfig) -> None:
-    """Enforce the limits and the framing rules h11 is lenient about.
+def check_request(event: h11.Request, config: ServerConfig) -> bool:
+    """Enforce the limits and the framing rules h11 is lenient about; return whether to keep the connection.
+
+    Returns:
+        False when the client asked to close (``Connection: close``) or speaks HTTP/1.0, for which
+        duck does not keep connections open (RFC 9112 §9.3); True otherwise.
 
     Raises:
         RequestRefused: 505 for a version other than 1.0/1.1 (RFC 9112 §2.3), 414 for a long target
@@ -52,6 +56,7 @@ def check_request(event: h11.Request, config: ServerConfig) -> None:
     size = len(event.method) + len(target) + _REQUEST_LINE_OVERHEAD
     content_length: bytes | None = None
     chunked = False
+    keep_alive = event.http_version == b"1.1"
     for name, value in headers:
         size += len(name) + len(value) + 4
         if _CTL_RE.search(value) is not None:
@@ -60,6 +65,8 @@ def check_request(event: h11.Request, config: ServerConfig) -> None:
             content_length = value
         elif name == b"transfer-encoding":
             chunked = True
+        elif name == b"connection" and _has_token(value, b"close"):
+            keep_alive = False
     if size > config.max_head_size:
         raise RequestRefused(431, f"The request head is larger than {config.max_head_size} bytes.")
     if content_length is not None:
@@ -67,6 +74,12 @@ def check_request(event: h11.Request, config: ServerConfig) -> None:
             raise RequestRefused(400, "Content-Length and Transfer-Encoding must not be sent together.")
         if int(content_length) > config.max_body_size:
             raise RequestRefused(413, f"The request body is larger than {config.max_body_size} bytes.")
+    return keep_alive
+
+
+def _has_token(value: bytes, token: bytes) -> bool:
+    """Whether a comma-separated field value (RFC 9110 §5.6.1) lists ``token`` (case-insensitive)."""
+    return any(item.strip().lower() == token for item in value.split(b","))
 
 
 def split_target(target: bytes) -> tuple[str, str]:
@@ -83,6 +96,99 @@ def split_target(target: bytes) -> tuple[str, str]:
     if "%" in path:
         path = unquote(path)
     return path, query
+
+
+class ResponseHead:
+    """The head of a response, framed (RFC 9112 §6): bytes to send, and how the body and connection go."""
+
+    __slots__ = ("chunked", "data", "keep_alive", "length")
+
+    def __init__(self, data: bytes, chunked: bool, keep_alive: bool, length: int | None) -> None:
+        self.data = data
+        self.chunked = chunked  # the body goes out in chunks (RFC 9112 §7.1)
+        self.keep_alive = keep_alive  # the connection stays open after the body
+        self.length = length  # the declared Content-Length, if any
+
+
+def render_head(
+    status: int,
+    reason: bytes,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    streaming: bool,
+    http11: bool,
+    keep_alive: bool,
+) -> ResponseHead:
+    """Frame and serialize a response head; ``headers`` has lower-case names and may be extended.
+
+    Framing follows RFC 9112 §6.3 as a recipient will read it: a Content-Length is kept (also for
+    HEAD, RFC 9110 §9.3.2); a body of unknown length is chunked for HTTP/1.1 clients and delimited
+    by closing the connection for HTTP/1.0 ones; 204 and 304 carry no body. ``Connection: close`` is
+    added whenever the connection will close (RFC 9112 §9.6).
+
+    Raises:
+        ValueError: a header that would corrupt the message (CR, LF or NUL in a value, a name that
+            is not a token, a transfer coding other than chunked, an invalid Content-Length).
+    """
+    length: int | None = None
+    coding: bytes | None = None
+    says_close = False
+    for name, value in headers:
+        if name not in _VALID_NAMES:
+            _check_name(name)
+        if b"\r" in value or b"\n" in value or b"\0" in value:
+            raise ValueError(f"Invalid character in the value of response header {name!r}.")
+        if name == b"content-length":
+            if not value.isdigit():
+                raise ValueError(f"Invalid Content-Length {value!r}.")
+            length = int(value)
+        elif name == b"transfer-encoding":
+            coding = value.strip().lower()
+        elif name == b"connection" and _has_token(value, b"close"):
+            says_close = True
+    chunked = False
+    if status not in (204, 304):
+        if coding is not None:
+            if coding != b"chunked":
+                raise ValueError(f"Unsupported Transfer-Encoding {coding!r}: only chunked is.")
+            chunked = True
+            if length is not None:  # RFC 9112 §6.3: Transfer-Encoding overrides Content-Length; drop it
+                headers = [(name, value) for name, value in headers if name != b"content-length"]
+                length = None
+        elif streaming and length is None:
+            if http11:
+                chunked = True
+                headers.append((b"transfer-encoding", b"chunked"))
+            else:
+                keep_alive = False  # RFC 9112 §6.3 ¶8: the body ends when the connection closes
+    if says_close:
+        keep_alive = False
+    elif not keep_alive:
+        headers.append((b"connection", b"close"))
+    lines = [b"HTTP/1.1 %d %s" % (status, reason)]
+    lines.extend([name + b": " + value for name, value in headers])
+    lines.append(b"\r\n")
+    return ResponseHead(b"\r\n".join(lines), chunked, keep_alive, length)
+
+
+# Header names already checked against the token rule (RFC 9110 §5.1), so each is checked once.
+_VALID_NAMES: set[bytes] = set()
+_TOKEN_RE = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+
+
+def _check_name(name: bytes) -> None:
+    if _TOKEN_RE.fullmatch(name) is None:
+        raise ValueError(f"Invalid response header name {name!r}.")
+    if len(_VALID_NAMES) < 4096:  # bounded: names come from code, but do not let a bug grow it forever
+        _VALID_NAMES.add(name)
+
+
+def chunk(data: bytes) -> bytes:
+    """One chunk of a chunked body (RFC 9112 §7.1)."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+LAST_CHUNK = b"0\r\n\r\n"
 
 
 def error_response(status: int, message: str, extra_headers: list[tuple[bytes, bytes]]) -> bytes:

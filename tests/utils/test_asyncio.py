@@ -265,10 +265,8 @@ async def test_run_coroutine_from_sync_times_out_and_cancels():
 
 
 def test_without_any_loop_the_error_says_what_to_do():
-    coro = double(1)
     with pytest.raises(RuntimeError, match="set_server_loop"):
-        create_task_threadsafe(coro)
-    coro.close()
+        create_task_threadsafe(double(1))
 
 
 async def test_on_the_loop_thread_create_task_threadsafe_refuses():

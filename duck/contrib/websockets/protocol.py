@@ -73,6 +73,18 @@ class _ServerProtocol(ServerProtocol):
     then decides whether it can go on.
     """
 
+    def recv_frame(self, frame: Any) -> None:
+        """A close frame in the middle of a fragmented message is a normal close, not an error.
+
+        RFC 6455 §5.4 lets control frames interleave with fragments, and §7.1.2 makes a close
+        frame end the connection; the unfinished message is simply never delivered. (websockets
+        fails such a connection with 1002; the Autobahn suite, case 7.1.5, expects the client's
+        code to be echoed.)
+        """
+        if frame.opcode is _CLOSE and self.current_size is not None:
+            self.current_size = None  # drop the unfinished message
+        super().recv_frame(frame)
+
     def select_subprotocol(self, subprotocols: Any) -> Any:
         available = self.available_subprotocols
         if not available or not subprotocols:
@@ -105,9 +117,9 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         "_close_deadline",
         "_drain_waiter",
         "_early",
+        "_frag_buf",
         "_frag_decoder",
         "_frag_op",
-        "_frag_parts",
         "_handler",
         "_last_rx",
         "_loop",
@@ -132,7 +144,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._queue: collections.deque[Message] = collections.deque()
         self._waiter: asyncio.Future[Any] | None = None
         self._frag_op: OpCode | None = None
-        self._frag_parts: list[bytes] | None = None
+        self._frag_buf: bytearray | None = None
         self._frag_decoder: Any = None
         self._early: bytearray | None = None
         self._write_paused = False
@@ -280,8 +292,12 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             self._put(Message(OpCode.BINARY, data))
 
     def _start_fragments(self, opcode: Opcode, data: bytes) -> None:
-        """First frame of a fragmented message (RFC 6455 §5.4); text is validated as it arrives."""
-        self._frag_parts = [data]
+        """First frame of a fragmented message (RFC 6455 §5.4); text is validated as it arrives.
+
+        Fragments are appended to one buffer: a message sent as many tiny fragments costs its
+        size in memory, not an object per fragment.
+        """
+        self._frag_buf = bytearray(data)
         if opcode is _TEXT:
             self._frag_op = OpCode.TEXT
             self._frag_decoder = codecs.getincrementaldecoder("utf-8")()
@@ -290,28 +306,27 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             self._frag_op = OpCode.BINARY
 
     def _continue_fragments(self, data: bytes, fin: bool) -> None:
-        parts = self._frag_parts
-        if parts is None:  # websockets refuses a stray continuation frame before we see it
+        buffer = self._frag_buf
+        if buffer is None:  # websockets refuses a stray continuation frame before we see it
             return
-        parts.append(data)
+        buffer += data
         if self._frag_decoder is not None and not self._check_utf8(data, final=fin):
             return
+        # websockets already bounds the total (max_size); this guards against a change there.
+        cap = self.options.max_message_size
+        if cap is not None and len(buffer) > cap:
+            self._fail(CloseCode.MESSAGE_TOO_BIG, f"message exceeds {cap} bytes")
+            return
         if fin:
-            payload = b"".join(parts)
-            self._frag_parts = self._frag_decoder = None
-            # websockets already bounds the total (max_size); this guards against a change there.
-            cap = self.options.max_message_size
-            if cap is not None and len(payload) > cap:
-                self._fail(CloseCode.MESSAGE_TOO_BIG, f"message exceeds {cap} bytes")
-                return
-            self._deliver(_TEXT if self._frag_op is OpCode.TEXT else _BINARY, payload)
+            self._frag_buf = self._frag_decoder = None
+            self._deliver(_TEXT if self._frag_op is OpCode.TEXT else _BINARY, bytes(buffer))
 
     def _check_utf8(self, data: bytes, final: bool) -> bool:
         # Fail as soon as a fragment makes the text invalid, not after the whole message (§8.1).
         try:
             self._frag_decoder.decode(data, final)
         except UnicodeDecodeError:
-            self._frag_parts = self._frag_decoder = None
+            self._frag_buf = self._frag_decoder = None
             self._fail(CloseCode.INVALID_PAYLOAD, "invalid UTF-8 in a text message")
             return False
         return True
@@ -479,7 +494,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def _mark_closed(self, code: int, reason: str = "") -> None:
         WebSocketConnection._mark_closed(self, code, reason)
-        self._frag_parts = self._frag_decoder = None
+        self._frag_buf = self._frag_decoder = None
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None

@@ -115,7 +115,11 @@ def create_task_threadsafe(coro: Coroutine[Any, Any, T], *, name: str | None = N
         RuntimeError: no server loop is known, or it is the calling thread's own loop
             (there, use :func:`create_task`).
     """
-    loop = _target_loop()
+    try:
+        loop = _target_loop()
+    except RuntimeError:
+        coro.close()  # never started: no "coroutine was never awaited" warning on top of the error
+        raise
     if _running_loop() is loop:
         coro.close()
         raise RuntimeError("create_task_threadsafe() was called on the event loop thread; use create_task().")

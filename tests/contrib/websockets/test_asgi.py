@@ -93,14 +93,14 @@ async def test_message_above_the_cap_closes_with_1009():
 
 
 async def test_text_above_the_cap_in_utf8_bytes_closes_with_1009():
-    peer, task, log = await run(MAX_FRAME_SIZE=100)
+    peer, task, _log = await run(MAX_FRAME_SIZE=100)
     peer.push({"type": "websocket.receive", "text": "é" * 51})  # 51 characters, 102 bytes
     await asyncio.wait_for(task, WAIT)
     assert peer.of_type("websocket.close")[0]["code"] == 1009
 
 
 async def test_receive_timeout_closes_with_1001():
-    peer, task, log = await run(RECEIVE_TIMEOUT=0.05)
+    peer, task, _log = await run(RECEIVE_TIMEOUT=0.05)
     await asyncio.wait_for(task, WAIT)
     assert peer.of_type("websocket.close")[0] == {"type": "websocket.close", "code": 1001, "reason": "receive timeout"}
 
@@ -115,7 +115,7 @@ async def test_server_close_sends_websocket_close():
 
 async def test_on_receive_raising_closes_with_1011(caplog):
     with caplog.at_level(logging.ERROR, logger="duck.websockets"):
-        peer, task, log = await run()
+        peer, task, _log = await run()
         peer.push({"type": "websocket.receive", "text": "boom"})
         await asyncio.wait_for(task, WAIT)
     assert peer.of_type("websocket.close")[0]["code"] == 1011
@@ -142,7 +142,7 @@ async def test_owned_tasks_stop_when_the_asgi_client_leaves(caplog):
 
 
 async def test_send_prepared_sends_the_payload():
-    peer, task, log = await run(Broadcast, frame=PreparedFrame(b"\x00bin"))
+    peer, task, _log = await run(Broadcast, frame=PreparedFrame(b"\x00bin"))
     await peer.wait_for(lambda: peer.of_type("websocket.send"))
     assert peer.of_type("websocket.send")[0] == {"type": "websocket.send", "bytes": b"\x00bin"}
     peer.push({"type": "websocket.disconnect", "code": 1000})

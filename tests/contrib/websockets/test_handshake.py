@@ -75,8 +75,7 @@ async def test_cross_site_origin_is_403_through_the_dispatcher(caplog):
 
 
 async def test_path_params_reach_the_view_as_kwargs_and_on_the_request():
-    log = Log()
-    request, client = ws_request("/ws/rooms/7?name=ann", headers=[("cookie", "sid=abc")])
+    request, _client = ws_request("/ws/rooms/7?name=ann", headers=[("cookie", "sid=abc")])
     with settings.override(ROOT_URLCONF=URLCONF, MIDDLEWARE=[]):
         response = await Handler().handle(request)
     assert isinstance(response, UpgradeResponse)
@@ -84,7 +83,6 @@ async def test_path_params_reach_the_view_as_kwargs_and_on_the_request():
     assert instance.kwargs == {"room": 7}
     assert instance.request.path_params == {"room": 7}
     assert instance.request.GET["name"] == "ann" and instance.request.COOKIES["sid"] == "abc"
-    del log
 
 
 # -- malformed handshakes: 400 ---------------------------------------------------------------
@@ -200,7 +198,7 @@ async def test_subprotocol_negotiation(offered, chosen):
 
 
 async def test_unknown_subprotocol_gets_no_protocol_header():
-    request, client = ws_request(subprotocols=["mqtt"])
+    request, _client = ws_request(subprotocols=["mqtt"])
     response = await Chat.as_view()(request)
     protocol = response.make_protocol()
     from tests.contrib.websockets.helpers import FakeTransport

@@ -45,7 +45,9 @@ async def finish(session) -> None:
 
 
 async def wait_for_close(session) -> None:
-    await session.transport.wait_for(lambda: any(isinstance(e, tuple) and e[0].startswith("close") for e in session.log))
+    await session.transport.wait_for(
+        lambda: any(isinstance(e, tuple) and e[0].startswith("close") for e in session.log)
+    )
 
 
 # -- messages ----------------------------------------------------------------------------------
@@ -161,6 +163,20 @@ async def test_client_close_without_a_code_reports_1005():
     session.send_close(None)
     await wait_for_close(session)
     assert ("close", CloseCode.NO_STATUS_RCVD) in session.log
+    await finish(session)
+
+
+async def test_close_in_the_middle_of_a_fragmented_message_is_a_normal_close():
+    """RFC 6455 §5.4 (control frames may interleave with fragments); Autobahn case 7.1.5."""
+    session = await start()
+    session.client.send_text(b"frag", fin=False)
+    session.flush_client()
+    session.feed(masked_frame(0x8, (1000).to_bytes(2, "big")))
+    session.feed(masked_frame(0x0, b"ment"))  # after the close: discarded
+    assert await session.close_code() == 1000
+    await wait_for_close(session)
+    assert ("close", 1000) in session.log
+    assert not any(isinstance(e, tuple) and e[0] == "receive" for e in session.log)
     await finish(session)
 
 

@@ -1,0 +1,1 @@
+"""A tiny project served by a real uvicorn process in the ASGI interop tests."""
