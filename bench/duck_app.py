@@ -10,10 +10,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from duck.conf import settings  # noqa: E402
-from duck.http.request import Request  # noqa: E402
-from duck.http.response import HttpResponse, JsonResponse, PlainTextResponse  # noqa: E402
-from duck.urls import path  # noqa: E402
+from duck.conf import settings
+from duck.http.request import Request
+from duck.http.response import HttpResponse, JsonResponse, PlainTextResponse
+from duck.urls import path
 
 
 async def plaintext(request: Request) -> HttpResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import traceback
+from collections.abc import Iterable
 
 from duck.conf import settings
 from duck.exceptions import HttpError, Resolver404, SuspiciousOperation
@@ -41,7 +42,7 @@ def response_for_exception(request: Request, exc: BaseException) -> HttpResponse
     return error_response(500)
 
 
-def error_response(status: int, message: str | None = None, headers=()) -> HttpResponse:  # noqa: ANN001
+def error_response(status: int, message: str | None = None, headers: Iterable[tuple[str, str]] = ()) -> HttpResponse:
     """A small HTML error page; ``message`` must be safe to show to the client."""
     response = HttpResponse(status=status, headers=headers)
     title = f"{status} {response.reason_phrase}"

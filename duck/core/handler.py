@@ -1,13 +1,14 @@
 """The one dispatcher: a request goes in, a response comes out, whichever front door it came from.
 
-    Handler.handle(request)
-      └─ middleware onion (MIDDLEWARE, outermost first; sync or async, each layer's errors become responses)
-           └─ resolve → call the view (async awaited, sync in the thread pool) → check the result
+Handler.handle(request)
+  └─ middleware onion (MIDDLEWARE, outermost first; sync or async, each layer's errors become responses)
+       └─ resolve → call the view (async awaited, sync in the thread pool) → check the result
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -88,6 +89,7 @@ class Handler:
     def __init__(self, middleware: list[str] | None = None) -> None:
         self._middleware = middleware
         self._chain: AsyncGetResponse | None = None
+        self._view_middleware: list[Callable[..., Any]] = []
         self._view_cache: dict[Any, Callable[..., Any]] = {}
         on_setting_changed(self._reset)
 
@@ -98,10 +100,15 @@ class Handler:
     def _build_chain(self) -> AsyncGetResponse:
         chain: AsyncGetResponse = _guarded(self._get_response)
         paths = self._middleware if self._middleware is not None else settings.MIDDLEWARE
+        view_hooks = []
         for path in reversed(paths):
             factory = import_string(path) if isinstance(path, str) else path
             instance = factory(_GetResponse(chain))
             chain = _guarded(_adapt_middleware(instance, str(path)))
+            process_view = getattr(instance, "process_view", None)
+            if process_view is not None:
+                view_hooks.append(process_view)
+        self._view_middleware = view_hooks[::-1]  # outermost first, as Django runs them
         return chain
 
     async def handle(self, request: Request) -> HttpResponse:
@@ -130,6 +137,12 @@ class Handler:
             return redirect
         request.resolver_match = match
         request.path_params = match.kwargs
+        for process_view in self._view_middleware:
+            early = process_view(request, match.func, match.args, match.kwargs)
+            if inspect.isawaitable(early):
+                early = await early
+            if early is not None:
+                return _checked(early, match.func)
         view = self._callable_view(match.func)
         if is_async_callable(view):
             response = await view(request, *match.args, **match.kwargs)
@@ -144,7 +157,7 @@ class Handler:
             if cached is None:
                 as_view = getattr(view, "as_view", None)
                 if as_view is None:
-                    raise ImproperlyConfigured(f"{view.__qualname__} is a class without as_view(); use a View subclass.")
+                    raise ImproperlyConfigured(f"{view.__qualname__} has no as_view(); make it a View subclass.")
                 cached = self._view_cache[view] = as_view()
             return cached
         return view

@@ -47,11 +47,17 @@ async def run_sync(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking ``func`` in the sync-view thread pool and await its result."""
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
-    call = functools.partial(_call_in_thread, loop, context, func, args, kwargs)
+    call = functools.partial(call_in_worker_thread, loop, context, func, args, kwargs)
     return await loop.run_in_executor(_get_executor(), call)
 
 
-def _call_in_thread(loop: asyncio.AbstractEventLoop, context: contextvars.Context, func, args, kwargs):  # noqa: ANN001
+def call_in_worker_thread(
+    loop: asyncio.AbstractEventLoop, context: contextvars.Context, func: Callable[..., T], args: tuple, kwargs: dict
+) -> T:
+    """Run ``func`` in the current (worker) thread so that :func:`async_to_sync` can reach ``loop``.
+
+    For code that manages its own threads (dwebsocket-style sync views) and still calls back into the loop.
+    """
     _thread_local.loop = loop
     try:
         return context.run(func, *args, **kwargs)

@@ -12,7 +12,7 @@ from duck.exceptions import BadRequest
 # cookie-name is an RFC 9110 token.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 # cookie-octet excludes CTLs, whitespace, DQUOTE, comma, semicolon and backslash.
-_COOKIE_VALUE = re.compile(r'^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$')
+_COOKIE_VALUE = re.compile(r"^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$")
 MAX_COOKIES = 200
 
 
@@ -28,7 +28,7 @@ def parse_cookie(header: str) -> dict[str, str]:
     cookies: dict[str, str] = {}
     if not header:
         return cookies
-    if any(ord(ch) < 0x20 and ch != "\t" or ord(ch) == 0x7F for ch in header):
+    if any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F for ch in header):
         raise BadRequest("Malformed Cookie header: control character.")
     pairs = [p.strip() for p in header.split(";")]
     if len(pairs) > MAX_COOKIES:

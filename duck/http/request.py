@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # host = reg-name / IPv4 / "[" IPv6 "]", with an optional port (RFC 3986 §3.2.2).
 _HOST_RE = re.compile(r"^([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::(\d{1,5}))?$")
-_DEBUG_HOSTS = (".localhost", "127.0.0.1", "[::1]")
+_DEBUG_HOSTS = ("localhost", ".localhost", "127.0.0.1", "[::1]")
 
 
 class Request:
@@ -225,7 +225,7 @@ class Request:
 def _host_allowed(domain: str) -> bool:
     allowed = settings.ALLOWED_HOSTS
     if not allowed and settings.DEBUG:
-        allowed = _DEBUG_HOSTS + ("localhost",)
+        allowed = _DEBUG_HOSTS
     for pattern in allowed:
         pattern = pattern.lower()
         if pattern == "*" or domain == pattern:

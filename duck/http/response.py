@@ -194,18 +194,33 @@ class HttpResponsePermanentRedirect(RedirectResponse):
         super().__init__(url, status=301, **kwargs)
 
 
-def _error_response(status: int) -> type[HttpResponse]:
-    def __init__(self: HttpResponse, content: bytes | str = b"", **kwargs: Any) -> None:
-        HttpResponse.__init__(self, content, status=status, **kwargs)
+class _FixedStatusResponse(HttpResponse):
+    """An HttpResponse whose status is fixed by the subclass."""
 
-    return type(f"HttpResponse{status}", (HttpResponse,), {"__init__": __init__})
+    fixed_status = 200
+
+    def __init__(self, content: bytes | str = b"", **kwargs: Any) -> None:
+        super().__init__(content, status=self.fixed_status, **kwargs)
 
 
-HttpResponseBadRequest = _error_response(400)
-HttpResponseForbidden = _error_response(403)
-HttpResponseNotFound = _error_response(404)
-HttpResponseGone = _error_response(410)
-HttpResponseServerError = _error_response(500)
+class HttpResponseBadRequest(_FixedStatusResponse):
+    fixed_status = 400
+
+
+class HttpResponseForbidden(_FixedStatusResponse):
+    fixed_status = 403
+
+
+class HttpResponseNotFound(_FixedStatusResponse):
+    fixed_status = 404
+
+
+class HttpResponseGone(_FixedStatusResponse):
+    fixed_status = 410
+
+
+class HttpResponseServerError(_FixedStatusResponse):
+    fixed_status = 500
 
 
 class HttpResponseNotAllowed(HttpResponse):

@@ -87,20 +87,36 @@ class ServerState:
         config: the limits, read once at start.
         handler: any object with ``async handle(request) -> HttpResponse``.
         connections: transport -> protocol now driving it; an upgrade replaces the HTTP protocol with
-            the new one (so graceful shutdown can call its ``shutdown()``).
-        tasks: request tasks in flight, awaited by graceful shutdown.
+            the new one (so graceful shutdown can call its ``shutdown()``). A protocol's ``task``
+            attribute, when present, is its request in flight (awaited by graceful shutdown).
     """
 
     config: ServerConfig
     handler: Any
     connections: dict[asyncio.BaseTransport, Any] = field(default_factory=dict)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Transports handed to another protocol by an upgrade; those protocols may end without telling us.
+    upgraded: set[asyncio.BaseTransport] = field(default_factory=set)
     date: DateHeader = field(init=False)
 
     def __post_init__(self) -> None:
         self.date = DateHeader(self.config.server_header)
 
+    def upgrade(self, transport: asyncio.BaseTransport, protocol: Any) -> None:
+        """Record that ``transport`` is now driven by ``protocol`` (a WebSocket, after an upgrade)."""
+        self.connections[transport] = protocol
+        self.upgraded.add(transport)
+
+    def in_flight(self) -> list[asyncio.Task[Any]]:
+        """The tasks answering requests right now (graceful shutdown waits for them)."""
+        tasks = []
+        for protocol in self.connections.values():
+            task = getattr(protocol, "task", None)
+            if task is not None and not task.done():
+                tasks.append(task)
+        return tasks
+
     def prune(self) -> None:
-        """Forget connections whose transport is closing (upgraded protocols do not report their end to us)."""
-        for transport in [t for t in self.connections if t.is_closing()]:
-            del self.connections[transport]
+        """Forget upgraded connections whose transport is closing (HTTP connections remove themselves)."""
+        for transport in [t for t in self.upgraded if t.is_closing()]:
+            self.upgraded.discard(transport)
+            self.connections.pop(transport, None)

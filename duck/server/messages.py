@@ -30,18 +30,21 @@ class RequestRefused(Exception):
         self.message = message
 
 
-def check_request(event: h11.Request, config: ServerConfig) -> bool:
-    """Enforce the limits and the framing rules h11 is lenient about; return whether to keep the connection.
+def check_request(event: h11.Request, config: ServerConfig) -> tuple[bool, bool]:
+    """Enforce the limits and the framing rules h11 is lenient about.
 
     Returns:
-        False when the client asked to close (``Connection: close``) or speaks HTTP/1.0, for which
-        duck does not keep connections open (RFC 9112 §9.3); True otherwise.
+        ``(keep_alive, has_body)``. ``keep_alive`` is False when the client asked to close
+        (``Connection: close``) or speaks HTTP/1.0, for which duck does not keep connections open
+        (RFC 9112 §9.3). ``has_body`` is False when neither Transfer-Encoding nor a non-zero
+        Content-Length is present: the body is then empty (RFC 9112 §6.3 ¶7).
 
     Raises:
         RequestRefused: 505 for a version other than 1.0/1.1 (RFC 9112 §2.3), 414 for a long target
             (RFC 9112 §3), 431 for too many or too large header fields, 400 for control characters in a
-            field value (RFC 9110 §5.5) or for Content-Length together with Transfer-Encoding
-            (RFC 9112 §6.3: request smuggling; the connection must be closed), 413 for a declared
+            field value (RFC 9110 §5.5), for Content-Length together with Transfer-Encoding
+            (RFC 9112 §6.3: request smuggling; the connection must be closed), for several Host
+            fields (RFC 9112 §3.2) or Transfer-Encoding from HTTP/1.0 (RFC 9112 §6.1), 413 for a declared
             Content-Length above the limit (answered before any ``100 Continue``).
     """
     if event.http_version not in _VERSIONS:
@@ -56,25 +59,35 @@ def check_request(event: h11.Request, config: ServerConfig) -> bool:
     size = len(event.method) + len(target) + _REQUEST_LINE_OVERHEAD
     content_length: bytes | None = None
     chunked = False
-    keep_alive = event.http_version == b"1.1"
+    hosts = 0
+    http11 = event.http_version == b"1.1"
+    keep_alive = http11
     for name, value in headers:
         size += len(name) + len(value) + 4
         if _CTL_RE.search(value) is not None:
             raise RequestRefused(400, f"Control character in the value of the {name.decode('ascii')} field.")
-        if name == b"content-length":
+        if name == b"host":
+            hosts += 1
+        elif name == b"content-length":
             content_length = value
         elif name == b"transfer-encoding":
             chunked = True
         elif name == b"connection" and _has_token(value, b"close"):
             keep_alive = False
+    if hosts > 1:  # RFC 9112 §3.2: more than one Host is a 400 (which one would routing believe?)
+        raise RequestRefused(400, "More than one Host header field.")
+    if chunked and not http11:  # RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding is faulty
+        raise RequestRefused(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request.")
     if size > config.max_head_size:
         raise RequestRefused(431, f"The request head is larger than {config.max_head_size} bytes.")
     if content_length is not None:
         if chunked:
             raise RequestRefused(400, "Content-Length and Transfer-Encoding must not be sent together.")
-        if int(content_length) > config.max_body_size:
+        length = int(content_length)
+        if length > config.max_body_size:
             raise RequestRefused(413, f"The request body is larger than {config.max_body_size} bytes.")
-    return keep_alive
+        return keep_alive, length > 0
+    return keep_alive, chunked
 
 
 def _has_token(value: bytes, token: bytes) -> bool:
@@ -127,29 +140,30 @@ def render_head(
     added whenever the connection will close (RFC 9112 §9.6).
 
     Raises:
-        ValueError: a header that would corrupt the message (CR, LF or NUL in a value, a name that
-            is not a token, a transfer coding other than chunked, an invalid Content-Length).
+        ValueError: a 1xx status, or a header that would corrupt the message (CR, LF or NUL in a
+            value, a name that is not a token, a transfer coding other than chunked, a bad Content-Length).
     """
-    length: int | None = None
-    coding: bytes | None = None
-    says_close = False
-    for name, value in headers:
-        if name not in _VALID_NAMES:
+    if status < 200:  # 1xx are interim answers (RFC 9110 §15.2); an upgrade goes through UpgradeResponse
+        raise ValueError(f"Status {status} cannot end a request; use UpgradeResponse to switch protocols.")
+    fields = dict(headers)
+    if not _VALID_NAMES.issuperset(fields):
+        for name in fields:
             _check_name(name)
-        if b"\r" in value or b"\n" in value or b"\0" in value:
-            raise ValueError(f"Invalid character in the value of response header {name!r}.")
-        if name == b"content-length":
-            if not value.isdigit():
-                raise ValueError(f"Invalid Content-Length {value!r}.")
-            length = int(value)
-        elif name == b"transfer-encoding":
-            coding = value.strip().lower()
-        elif name == b"connection" and _has_token(value, b"close"):
-            says_close = True
+    if len(fields) == len(headers):  # no repeated names (the usual case): look the framing fields up
+        raw_length = fields.get(b"content-length")
+        coding = fields.get(b"transfer-encoding")
+        connection = fields.get(b"connection")
+    else:
+        raw_length, coding, connection = _framing_fields(headers)
+    length: int | None = None
+    if raw_length is not None:
+        if not raw_length.isdigit():
+            raise ValueError(f"Invalid Content-Length {raw_length!r}.")
+        length = int(raw_length)
     chunked = False
     if status not in (204, 304):
         if coding is not None:
-            if coding != b"chunked":
+            if coding.strip().lower() != b"chunked":
                 raise ValueError(f"Unsupported Transfer-Encoding {coding!r}: only chunked is.")
             chunked = True
             if length is not None:  # RFC 9112 §6.3: Transfer-Encoding overrides Content-Length; drop it
@@ -161,14 +175,40 @@ def render_head(
                 headers.append((b"transfer-encoding", b"chunked"))
             else:
                 keep_alive = False  # RFC 9112 §6.3 ¶8: the body ends when the connection closes
-    if says_close:
+    if connection is not None and _has_token(connection, b"close"):
         keep_alive = False
     elif not keep_alive:
         headers.append((b"connection", b"close"))
     lines = [b"HTTP/1.1 %d %s" % (status, reason)]
-    lines.extend([name + b": " + value for name, value in headers])
+    lines += [name + b": " + value for name, value in headers]
     lines.append(b"\r\n")
-    return ResponseHead(b"\r\n".join(lines), chunked, keep_alive, length)
+    data = b"\r\n".join(lines)
+    # One scan of the whole head instead of one per value: CR and LF may appear only as line ends
+    # and NUL not at all, or a value (or the reason) would split the response (RFC 9112 §2.2).
+    if data.count(b"\n") != len(lines) or data.count(b"\r") != len(lines) or b"\0" in data:
+        raise ValueError(_bad_characters(reason, headers))
+    return ResponseHead(data, chunked, keep_alive, length)
+
+
+def _framing_fields(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, bytes | None]:
+    """Content-Length, Transfer-Encoding and Connection when names repeat (lists joined, RFC 9110 §5.3)."""
+    lengths = {value for name, value in headers if name == b"content-length"}
+    if len(lengths) > 1:
+        raise ValueError(f"Conflicting Content-Length values {sorted(lengths)!r}.")
+    codings = [value for name, value in headers if name == b"transfer-encoding"]
+    connections = [value for name, value in headers if name == b"connection"]
+    return (
+        lengths.pop() if lengths else None,
+        b", ".join(codings) if codings else None,
+        b", ".join(connections) if connections else None,
+    )
+
+
+def _bad_characters(reason: bytes, headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in [(b"reason phrase", reason), *headers]:
+        if b"\r" in value or b"\n" in value or b"\0" in value:
+            return f"Invalid character (CR, LF or NUL) in the response's {name.decode('latin-1')}."
+    return "Invalid character (CR, LF or NUL) in the response head."
 
 
 # Header names already checked against the token rule (RFC 9110 §5.1), so each is checked once.

@@ -1,7 +1,13 @@
 """One HTTP/1.1 connection: an ``asyncio.Protocol`` that feeds h11 and runs one request cycle at a time.
 
     data_received ─► h11.Connection ─► Request event ─► checks (limits, smuggling) ─► body ─► EndOfMessage
-        ─► task: handler.handle(request) ─► h11.Response + body (+ backpressure) ─► next cycle
+        ─► task: handler.handle(request) ─► framed head + body (+ backpressure) ─► next cycle
+
+h11 parses every request (head, Content-Length and chunked bodies, protocol errors). Responses are
+framed by ``messages.render_head`` instead of ``h11.Connection.send``: the rules are few (RFC 9112 §6)
+and skipping ``send`` removed about a third of the per-request time under cProfile. Since h11 then
+never sees our response, each request cycle starts with a fresh ``h11.Connection`` fed with the
+bytes left over from the previous one.
 
 Requests on a connection are answered strictly in order (RFC 9112 §9.3.2): while a request is being
 answered, bytes that arrive wait in h11's buffer and are parsed only after the response is complete.
@@ -19,7 +25,17 @@ from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, UpgradeResponse
 from duck.server.config import ServerState
-from duck.server.messages import RequestRefused, check_request, error_response, protocol_error_status, split_target
+from duck.server.messages import (
+    LAST_CHUNK,
+    RequestRefused,
+    ResponseHead,
+    check_request,
+    chunk,
+    error_response,
+    protocol_error_status,
+    render_head,
+    split_target,
+)
 
 logger = logging.getLogger("duck.server")
 access_logger = logging.getLogger("duck.access")
@@ -28,6 +44,7 @@ access_logger = logging.getLogger("duck.access")
 _IDLE = 1  # waiting for the first byte of a request: SERVER_KEEPALIVE_TIMEOUT
 _HEAD = 2  # a request head has started and is not complete: SERVER_HEAD_TIMEOUT (slowloris)
 _LINGER = 3  # an error was sent: read and drop what the client still sends, then close
+_BODY = 4  # a request body is being read: no byte for SERVER_HEAD_TIMEOUT means it stalled (slow POST)
 
 # After an error response we keep reading (and dropping) for this long before closing, so the client
 # gets our response rather than a TCP reset caused by its unread bytes (RFC 9112 §9.6).
@@ -39,10 +56,28 @@ _COPY_LIMIT = 64 * 1024
 class RequestCycle:
     """One request/response exchange on a connection."""
 
-    __slots__ = ("body", "body_size", "bytes_sent", "event", "request", "response_started", "start", "status", "task")
+    __slots__ = (
+        "body",
+        "body_size",
+        "bytes_sent",
+        "event",
+        "has_body",
+        "head",
+        "http11",
+        "keep_alive",
+        "request",
+        "response_started",
+        "start",
+        "status",
+        "task",
+    )
 
-    def __init__(self, event: h11.Request) -> None:
+    def __init__(self, event: h11.Request, keep_alive: bool, has_body: bool) -> None:
         self.event = event
+        self.keep_alive = keep_alive
+        self.has_body = has_body
+        self.http11 = event.http_version == b"1.1"
+        self.head = event.method == b"HEAD"
         self.body: list[bytes] = []
         self.body_size = 0
         self.request: Request | None = None
@@ -122,9 +157,7 @@ class HttpProtocol(asyncio.Protocol):
                 self._reading_paused = True
                 self.transport.pause_reading()
             return
-        if self._timer_kind == _IDLE:
-            self._arm(_HEAD, self.config.head_timeout)
-        elif self._timer_kind == _LINGER:
+        if self._timer_kind == _LINGER:
             return  # an error was sent; drop the rest
         self.conn.receive_data(data)
         self._handle_events()
@@ -157,6 +190,13 @@ class HttpProtocol(asyncio.Protocol):
         """True while a request is being answered."""
         return self._busy
 
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The task answering the current request, if one is running."""
+        cycle = self.cycle
+        task = cycle.task if cycle is not None else None
+        return task if task is not None and not task.done() else None
+
     # -- parsing ---------------------------------------------------------------------------------
     def _handle_events(self) -> None:
         conn = self.conn
@@ -170,6 +210,11 @@ class HttpProtocol(asyncio.Protocol):
             if event_type is h11.Request:
                 if not self._on_request(event):  # type: ignore[arg-type]
                     return
+                if not self.cycle.has_body:  # type: ignore[union-attr]
+                    # No body to wait for: h11's EndOfMessage would consume nothing, so skip asking for
+                    # it (this connection's h11 state is replaced after the response anyway).
+                    self._dispatch()
+                    return
             elif event_type is h11.Data:
                 if not self._on_body(event.data):  # type: ignore[union-attr]
                     return
@@ -179,17 +224,21 @@ class HttpProtocol(asyncio.Protocol):
             elif event_type is h11.ConnectionClosed:
                 self.transport.close()
                 return
-            else:  # NEED_DATA, or PAUSED while a protocol switch is pending
+            else:  # NEED_DATA (or PAUSED while a protocol switch is pending)
+                if self.cycle is not None:
+                    self._arm(_BODY, self.config.head_timeout)  # more body due; progress pushes this back
+                elif self._timer_kind == _IDLE:
+                    self._arm(_HEAD, self.config.head_timeout)  # part of a head came: the rest is due
                 return
 
     def _on_request(self, event: h11.Request) -> bool:
-        self._timer_kind = 0  # the head is complete; no timer while the body is read and answered
+        self._timer_kind = 0  # the head is complete (a body still due re-arms on NEED_DATA)
         try:
-            check_request(event, self.config)
+            keep_alive, has_body = check_request(event, self.config)
         except RequestRefused as exc:
             self._refuse(exc.status, exc.message)
             return False
-        self.cycle = RequestCycle(event)
+        self.cycle = RequestCycle(event, keep_alive, has_body)
         if self.conn.they_are_waiting_for_100_continue:
             # RFC 9110 §10.1.1: the limits passed, so invite the body; sent before we read any of it.
             interim = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
@@ -215,13 +264,14 @@ class HttpProtocol(asyncio.Protocol):
         except ValueError:
             self._refuse(400, "Malformed request target.")
             return
+        self._timer_kind = 0  # no timer while the request is answered
         body = cycle.body
         cycle.body = []
         cycle.request = Request(
             event.method.decode("ascii"),
             path,
             query_string=query,
-            headers=Headers.from_raw(event.headers),
+            headers=Headers.from_raw(event.headers.raw_items()),  # a list: faster than iterating h11 Headers
             body=body[0] if len(body) == 1 else b"".join(body),
             client=self.client,
             server=self.server,
@@ -231,11 +281,8 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = True
         if self.config.access_log and access_logger.isEnabledFor(logging.INFO):
             cycle.start = self.loop.time()
-        task = self.loop.create_task(self._run(cycle))
-        cycle.task = task
-        tasks = self.state.tasks
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        # The task is found through the connection registry at shutdown (no per-request set bookkeeping).
+        cycle.task = self.loop.create_task(self._run(cycle))
 
     # -- answering -------------------------------------------------------------------------------
     async def _run(self, cycle: RequestCycle) -> None:
@@ -256,66 +303,82 @@ class HttpProtocol(asyncio.Protocol):
             self._fail(cycle)
             return
         finally:
-            _close_quietly(request)
-            if response is not None:
-                _close_quietly(response)
+            try:  # release uploads, files and iterators (inlined: this runs for every request)
+                request.close()
+                if response is not None:
+                    response.close()
+            except Exception:
+                logger.exception("Error while closing the request or response of %s %s", request.method, request.path)
         if cycle.start:
             self._log_access(cycle)
-        self._cycle_done()
+        self._cycle_done(cycle)
 
     async def _send(self, cycle: RequestCycle, response: HttpResponse) -> None:
-        conn = self.conn
+        """Write the response; the head is framed here rather than by h11 (see ``render_head``)."""
         status = response.status_code
         headers = response.header_list()
         headers.extend(self.state.date.current())
-        if self._closing:
-            headers.append((b"connection", b"close"))
-        reason = response.reason_phrase.encode("latin-1")
-        head: bytes = conn.send(h11.Response(status_code=status, headers=headers, reason=reason))  # type: ignore[assignment]
+        head = render_head(
+            status,
+            response.reason_phrase.encode("latin-1"),
+            headers,
+            streaming=response.streaming,
+            http11=cycle.http11,
+            keep_alive=cycle.keep_alive and not self._closing,
+        )
         cycle.status = status
+        cycle.keep_alive = head.keep_alive
         transport = self.transport
         if transport.is_closing():
             raise _ClientGone
         # RFC 9110 §9.3.2: HEAD gets the headers a GET would (Content-Length included) but no body.
-        no_body = status in NO_BODY_STATUSES or cycle.event.method == b"HEAD"
-        cycle.response_started = True
+        no_body = cycle.head or status in NO_BODY_STATUSES
         if not response.streaming:
             body = b"" if no_body else response.content
-            if not body:
-                transport.write(head + conn.send(h11.EndOfMessage()))  # type: ignore[operator]
-                return
-            data: bytes = conn.send(h11.Data(data=body))  # type: ignore[assignment]
-            end: bytes = conn.send(h11.EndOfMessage())  # type: ignore[assignment]
+            if head.chunked:
+                body = chunk(body) + LAST_CHUNK if body else (b"" if no_body else LAST_CHUNK)
+            elif body and head.length != len(body):
+                raise ValueError(f"Content-Length {head.length} does not match the body ({len(body)} bytes).")
+            cycle.response_started = True
             cycle.bytes_sent = len(body)
             if len(body) > _COPY_LIMIT:
-                transport.writelines((head, data, end))
+                transport.writelines((head.data, body))
             else:
-                transport.write(head + data + end)  # one write, one send() for the common case
+                transport.write(head.data + body)  # one write, one send() for the common case
             return
-        transport.write(head)
+        cycle.response_started = True
+        transport.write(head.data)
         if not no_body:
-            await self._stream(cycle, response)
-        if transport.is_closing():
-            raise _ClientGone
-        transport.write(conn.send(h11.EndOfMessage()))  # type: ignore[arg-type]
+            await self._stream(cycle, response, head)
 
-    async def _stream(self, cycle: RequestCycle, response: HttpResponse) -> None:
-        """Send a streaming body chunk by chunk, waiting while the client's buffer is full."""
-        conn = self.conn
+    async def _stream(self, cycle: RequestCycle, response: HttpResponse, head: ResponseHead) -> None:
+        """Send a streaming body piece by piece, waiting while the client's buffer is full."""
         transport = self.transport
-        chunks = response.iter_async()
+        chunked = head.chunked
+        declared = head.length
+        sent = 0
+        pieces = response.iter_async()
         try:
-            async for chunk in chunks:
-                if not chunk:
+            async for data in pieces:
+                if not data:
                     continue  # an empty chunk would end a chunked body early
                 if transport.is_closing():
                     raise _ClientGone
-                transport.write(conn.send(h11.Data(data=chunk)))  # type: ignore[arg-type]
-                cycle.bytes_sent += len(chunk)
+                sent += len(data)
+                if declared is not None and sent > declared:
+                    raise ValueError(f"The stream is longer than its Content-Length ({declared}).")
+                transport.write(chunk(data) if chunked else data)
+                cycle.bytes_sent = sent
                 if not self._writable:
                     await self._drain()
         finally:
-            await chunks.aclose()  # type: ignore[attr-defined]
+            await pieces.aclose()  # type: ignore[attr-defined]
+        if transport.is_closing():
+            raise _ClientGone
+        if chunked:
+            transport.write(LAST_CHUNK)
+        elif declared is not None and sent != declared:
+            raise ValueError(f"The stream ended after {sent} of its {declared} bytes.")
 
     async def _drain(self) -> None:
         """Wait until the transport's buffer drops below its low-water mark (resume_writing)."""
@@ -333,37 +396,45 @@ class HttpProtocol(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _cycle_done(self) -> None:
+    def _cycle_done(self, cycle: RequestCycle) -> None:
         self.cycle = None
         self._busy = False
-        conn = self.conn
         transport = self.transport
-        if self._closing or transport.is_closing() or conn.our_state is not h11.DONE:
+        if self._closing or not cycle.keep_alive or transport.is_closing():
             transport.close()  # Connection: close, HTTP/1.0, a body delimited by close, or shutdown
             return
-        conn.start_next_cycle()
+        # h11 did not see the response (we framed it), so the next request gets a fresh h11 state
+        # machine, fed with whatever bytes arrived after this request (pipelining).
+        trailing, closed = self.conn.trailing_data
+        self.conn = conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.config.max_head_size)
+        self._pending = 0
         if self._reading_paused:
             self._reading_paused = False
             transport.resume_reading()
-        if self._pending:
-            self._pending = 0
-            self._arm(_HEAD, self.config.head_timeout)
-        else:
+        if not trailing and not closed:
             self._arm(_IDLE, self.config.keepalive_timeout)
-        # h11 may hold the next request already (pipelined, possibly in the same read as this one).
+            return
+        self._arm(_HEAD, self.config.head_timeout)
+        if trailing:
+            conn.receive_data(trailing)
+        if closed:
+            conn.receive_data(b"")
         self._handle_events()
 
     def _upgrade(self, response: UpgradeResponse) -> None:
         """Hand the transport to the protocol the upgrade built (a WebSocket); h11 sends nothing."""
         transport = self.transport
         self._timer_kind = 0
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.cycle = None
         self._busy = False
         if transport.is_closing():
             return
         protocol = response.make_protocol()
         trailing, closed = self.conn.trailing_data
-        self.state.connections[transport] = protocol
+        self.state.upgrade(transport, protocol)
         transport.set_protocol(protocol)
         protocol.connection_made(transport)
         if trailing:
@@ -386,8 +457,8 @@ class HttpProtocol(asyncio.Protocol):
         """Send a short error response with ``Connection: close`` and close (after a lingering read)."""
         transport = self.transport
         self._busy = False
-        if transport.is_closing():
-            return
+        if transport.is_closing() or self._timer_kind == _LINGER:
+            return  # closed, or an error response was sent already
         transport.write(error_response(status, message[:200], self.state.date.current()))
         if transport.can_write_eof():
             transport.write_eof()
@@ -423,6 +494,8 @@ class HttpProtocol(asyncio.Protocol):
         self._timer_kind = 0
         if kind == _HEAD:
             self._refuse(408, f"The request head was not complete within {self.config.head_timeout:g} seconds.")
+        elif kind == _BODY:
+            self._refuse(408, f"No part of the request body came for {self.config.head_timeout:g} seconds.")
         else:
             self.transport.close()  # an idle keep-alive connection, or the end of a lingering close
 
@@ -447,9 +520,3 @@ def _address(address: Any) -> tuple[str, int] | None:
         return (str(address[0]), int(address[1]))
     return None
 
-
-def _close_quietly(obj: Any) -> None:
-    try:
-        obj.close()
-    except Exception:
-        logger.exception("Error while closing %r", obj)

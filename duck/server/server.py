@@ -114,10 +114,17 @@ class Server:
                     factory, self.host, self.port, reuse_address=True, backlog=_BACKLOG
                 )
         except OSError as exc:
+            if self.sock is not None:
+                self.sock.close()
             raise ServerError(bind_error_message(self.host, self.port, exc)) from exc
         self._bound = self.address
-        for hook in self.on_startup:
-            await hook()
+        try:
+            for hook in self.on_startup:
+                await hook()
+        except BaseException:
+            self._server.close()  # a failed start must not leave a socket accepting connections
+            self._server = None
+            raise
         if self.install_signals:
             self._install_signal_handlers(loop)
         if self.announce:
@@ -169,11 +176,12 @@ class Server:
                 await asyncio.wait_for(hook(), max(0.1, deadline - loop.time()))
             except Exception:
                 logger.exception("Error in shutdown hook %r", hook)
-        for task in list(state.tasks):
+        for task in state.in_flight():
             task.cancel()
         for transport in list(state.connections):
             transport.abort()
         state.connections.clear()
+        state.upgraded.clear()
         self._remove_signal_handlers(loop)
         server, self._server = self._server, None
         try:  # on Python >= 3.12.1 this also waits for the aborted connections to be released
@@ -187,8 +195,9 @@ class Server:
         """Wait until no request is in flight and every connection has closed, or the deadline passes."""
         loop = asyncio.get_running_loop()
         while not self._force and loop.time() < deadline:
-            if state.tasks:
-                await asyncio.wait(set(state.tasks), timeout=min(0.05, max(0.0, deadline - loop.time())))
+            tasks = state.in_flight()
+            if tasks:
+                await asyncio.wait(tasks, timeout=min(0.05, max(0.0, deadline - loop.time())))
                 continue
             state.prune()
             if not state.connections:

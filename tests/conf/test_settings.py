@@ -36,7 +36,9 @@ def test_missing_settings_module_is_named_in_the_error():
 def test_broken_settings_module_is_named_in_the_error(tmp_path):
     (tmp_path / "broken_settings.py").write_text("DEBUG = True\n1/0\n")
     result = run_python(
-        "from duck.conf import settings\nsettings.DEBUG", DUCK_SETTINGS_MODULE="broken_settings", PYTHONPATH=str(tmp_path)
+        "from duck.conf import settings\nsettings.DEBUG",
+        DUCK_SETTINGS_MODULE="broken_settings",
+        PYTHONPATH=str(tmp_path),
     )
     assert "Settings module 'broken_settings' raised ZeroDivisionError" in result.stderr
 
@@ -77,7 +79,7 @@ def test_override_restores_and_notifies_listeners():
     before = settings.SERVER_MAX_HEADERS
     with settings.override(SERVER_MAX_HEADERS=7):
         assert settings.SERVER_MAX_HEADERS == 7
-    assert settings.SERVER_MAX_HEADERS == before
+    assert before == settings.SERVER_MAX_HEADERS
     assert calls == [7, before]
 
 

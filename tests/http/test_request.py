@@ -46,7 +46,7 @@ def test_headers_are_case_insensitive():
 
 
 def test_cookies_parsed_from_every_cookie_header():
-    req = Request("GET", "/", headers=Headers([("host", "testserver"), ("cookie", "a=1; b=\"2\""), ("cookie", "c=%20")]))
+    req = Request("GET", "/", headers=Headers([("host", "testserver"), ("cookie", 'a=1; b="2"'), ("cookie", "c=%20")]))
     assert req.COOKIES == {"a": "1", "b": "2", "c": " "}
 
 
@@ -98,8 +98,8 @@ def test_urlencoded_form():
 
 def test_multipart_form_with_file():
     body = (
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhello\r\n"
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nhello\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="doc"; filename="a.txt"\r\n'
         b"Content-Type: text/plain\r\n\r\nfile body\r\n--XyZ--\r\n"
     )
     req = request({"content-type": "multipart/form-data; boundary=XyZ"}, method="POST", body=body)

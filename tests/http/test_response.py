@@ -35,7 +35,10 @@ def test_defaults_and_content_length():
     assert headers_of(response)[b"content-length"] == [str(len("héllo".encode())).encode()]
 
 
-@pytest.mark.parametrize(("code", "phrase"), [(404, "Not Found"), (418, "I'm a Teapot"), (425, "Too Early"), (599, "Server Error"), (299, "Success")])
+@pytest.mark.parametrize(
+    ("code", "phrase"),
+    [(404, "Not Found"), (418, "I'm a Teapot"), (425, "Too Early"), (599, "Server Error"), (299, "Success")],
+)
 def test_reason_phrases_are_always_present(code, phrase):
     assert reason_phrase(code) == phrase
     assert HttpResponse(status=code).reason_phrase == phrase
@@ -77,7 +80,10 @@ def test_json_response_encodes_extra_types():
     ident = uuid.UUID(int=1)
     response = JsonResponse({"when": when, "id": ident, "name": "é"}, status=201)
     assert response.status_code == 201
-    assert response.content.decode() == '{"when":"2026-01-02T03:04:05","id":"00000000-0000-0000-0000-000000000001","name":"é"}'
+    assert (
+        response.content.decode()
+        == '{"when":"2026-01-02T03:04:05","id":"00000000-0000-0000-0000-000000000001","name":"é"}'
+    )
     assert response["content-type"] == "application/json"
 
 

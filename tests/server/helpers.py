@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
+import os
+import queue
+import signal
 import socket
+import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -117,6 +123,32 @@ class Echo:
         return PlainTextResponse(text)
 
 
+GET = b"GET /hello HTTP/1.1\r\nHost: example.com\r\n\r\n"
+
+
+async def hello_handler(request: Request) -> HttpResponse:
+    """Describes the request: ``GET /hello q= body=0``."""
+    return PlainTextResponse(f"{request.method} {request.path} q={request.query_string} body={len(request.body)}")
+
+
+def const(response: Any) -> Callable[[Request], Any]:
+    """A view that always returns ``response``."""
+
+    async def view(request: Request) -> Any:
+        return response
+
+    return view
+
+
+def const_factory(factory: Callable[[], Any]) -> Callable[[Request], Any]:
+    """A view that returns a new ``factory()`` each time."""
+
+    async def view(request: Request) -> Any:
+        return factory()
+
+    return view
+
+
 class FuncHandler:
     """Wraps an ``async (request) -> response`` function as a handler."""
 
@@ -141,10 +173,10 @@ def open_protocol(handler: Any, *, server_header: bytes = b"duck", **config: Any
 async def settle(protocol: HttpProtocol) -> None:
     """Wait until the protocol's request tasks are done, then let callbacks scheduled by them run."""
     for _ in range(100):
-        tasks = set(protocol.state.tasks)
-        if not tasks:
+        task = protocol.task
+        if task is None:
             break
-        await asyncio.wait(tasks, timeout=TIMEOUT)
+        await asyncio.wait({task}, timeout=TIMEOUT)
     for _ in range(3):
         await asyncio.sleep(0)
 
@@ -316,11 +348,6 @@ class ServerProcess:
     """A Python script run as a subprocess, its combined output collected line by line (bounded waits)."""
 
     def __init__(self, args: list[str], cwd: str) -> None:
-        import os
-        import queue
-        import subprocess
-        import threading
-
         env = {k: v for k, v in os.environ.items() if k not in ("DUCK_SETTINGS_MODULE", "DUCK_RUN_MAIN")}
         self.proc = subprocess.Popen(
             args,
@@ -343,8 +370,6 @@ class ServerProcess:
 
     def wait_for(self, predicate: Callable[[str], Any], timeout: float = 15.0) -> str:
         """The first new output line matching ``predicate``; fails after ``timeout`` seconds."""
-        import queue
-
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -362,9 +387,6 @@ class ServerProcess:
 
     def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM, wait (bounded), and release the pipes; returns the exit code."""
-        import signal
-        import subprocess
-
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
@@ -386,8 +408,6 @@ class ServerProcess:
 
 def http_get(port: int, target: str = "/", timeout: float = TIMEOUT) -> tuple[int, bytes]:
     """A blocking GET with a fresh connection (for subprocess servers)."""
-    import http.client
-
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", target)

@@ -443,3 +443,19 @@ async def test_port_in_use_is_a_server_error_with_one_line_message():
         assert "\n" not in str(info.value)
     finally:
         taken.close()
+
+
+async def test_failing_startup_hook_leaves_nothing_listening():
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    server = Server(Echo(), sock=sock)
+
+    async def broken() -> None:
+        raise RuntimeError("cannot connect to the database")
+
+    server.on_startup.append(broken)
+    with pytest.raises(RuntimeError, match="database"):
+        await server.start()
+    await asyncio.sleep(0)
+    with pytest.raises(OSError):
+        await Client.connect(port)

@@ -5,7 +5,7 @@ this side maps the connection interface onto ASGI messages::
 
     websocket.connect        -> handshake checks already done by the view -> accept()
     accept()                 -> websocket.accept (with the negotiated subprotocol)
-    close() before accept    -> websocket.close (the server answers 403)
+    close() before accept    -> a 403 response (websocket.http.response.*) or websocket.close
     websocket.receive        -> Message (capped: 1009 above the route's limits)
     send_text/bytes          -> websocket.send
     close()                  -> websocket.close
@@ -135,13 +135,23 @@ class ASGIWebSocket(WebSocketConnection):
             return
         refused = self._state == CONNECTING
         self._mark_closed(code, reason)
-        message: dict[str, Any] = {"type": "websocket.close", "code": int(code)}
-        if reason and not refused:
-            message["reason"] = reason
         try:
+            if refused and "websocket.http.response" in self._scope.get("extensions", {}):
+                await self._refuse_with_403()
+                return
+            message: dict[str, Any] = {"type": "websocket.close", "code": int(code)}
+            if reason and not refused:
+                message["reason"] = reason
             await self._send(message)
         except (OSError, RuntimeError):
             pass  # the client is already gone: closed either way
+
+    async def _refuse_with_403(self) -> None:
+        """Refuse the handshake with a real HTTP response (the ASGI "WebSocket Denial Response" extension)."""
+        body = b"WebSocket connection refused.\n"
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+        await self._send({"type": "websocket.http.response.start", "status": 403, "headers": headers})
+        await self._send({"type": "websocket.http.response.body", "body": body, "more_body": False})
 
     def _send_error(self) -> Exception:
         if self._state == CONNECTING:

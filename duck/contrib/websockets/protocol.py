@@ -35,13 +35,12 @@ from duck.contrib.websockets.connection import (
 )
 from duck.contrib.websockets.enums import CloseCode, OpCode
 from duck.contrib.websockets.handshake import to_websockets_request
+from duck.contrib.websockets.sansio import DuckServerProtocol, check_close, close_info
 from duck.exceptions import InvalidHandshake
 from duck.utils.asyncio import current_owner
 from duck.utils.asyncio.supervisor import spawn
-from websockets.exceptions import ProtocolError
-from websockets.frames import Close, Opcode
+from websockets.frames import Opcode
 from websockets.protocol import State
-from websockets.server import ServerProtocol
 
 if TYPE_CHECKING:
     from duck.contrib.websockets.options import ConnectionOptions
@@ -49,9 +48,11 @@ if TYPE_CHECKING:
 
 __all__ = ["WebSocketProtocol"]
 
-_ws_logger = logging.getLogger("duck.websockets.protocol")
+# websockets' own logger, outside the "duck" tree: its per-connection INFO lines ("connection
+# closed") stay quiet unless asked for, while duck's server logs "duck" at INFO.
+_ws_logger = logging.getLogger("websockets.server")
 
-_TEXT, _BINARY, _CONT, _CLOSE = Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.CLOSE
+_TEXT, _BINARY, _CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
 _WS_OPEN = State.OPEN
 _CLOSED_SENTINEL: Any = object()
 
@@ -63,36 +64,6 @@ _RECV_LOW = 8
 _MAX_EARLY_DATA = 64 * 1024
 # A timer may fire up to the clock resolution early; deadlines this close count as reached.
 _TIMER_SLACK = 0.001
-
-
-class _ServerProtocol(ServerProtocol):
-    """``websockets``' server core with RFC 6455 §4.2.2's subprotocol rule.
-
-    The server picks the first of its subprotocols the client offered; if none matches the
-    handshake still succeeds without one (``websockets`` would refuse with 400): the client
-    then decides whether it can go on.
-    """
-
-    def recv_frame(self, frame: Any) -> None:
-        """A close frame in the middle of a fragmented message is a normal close, not an error.
-
-        RFC 6455 §5.4 lets control frames interleave with fragments, and §7.1.2 makes a close
-        frame end the connection; the unfinished message is simply never delivered. (websockets
-        fails such a connection with 1002; the Autobahn suite, case 7.1.5, expects the client's
-        code to be echoed.)
-        """
-        if frame.opcode is _CLOSE and self.current_size is not None:
-            self.current_size = None  # drop the unfinished message
-        super().recv_frame(frame)
-
-    def select_subprotocol(self, subprotocols: Any) -> Any:
-        available = self.available_subprotocols
-        if not available or not subprotocols:
-            return None
-        for subprotocol in available:
-            if subprotocol in subprotocols:
-                return subprotocol
-        return None
 
 
 class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
@@ -140,7 +111,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._handler = handler
         self._transport: Any = None
         self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
-        self._ws: _ServerProtocol = None  # type: ignore[assignment]
+        self._ws: DuckServerProtocol = None  # type: ignore[assignment]
         self._queue: collections.deque[Message] = collections.deque()
         self._waiter: asyncio.Future[Any] | None = None
         self._frag_op: OpCode | None = None
@@ -164,7 +135,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._loop = loop = asyncio.get_running_loop()
         options = self.options
         transport.set_write_buffer_limits(high=options.write_high_water)  # type: ignore[attr-defined]
-        self._ws = _ServerProtocol(
+        self._ws = DuckServerProtocol(
             state=_WS_OPEN,  # the HTTP side was parsed by duck's server; only frames come now
             extensions=options.extensions or None,
             subprotocols=options.subprotocols or None,
@@ -178,10 +149,13 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def data_received(self, data: bytes) -> None:
         state = self._state
-        if state == CONNECTING:
-            self._keep_early(data)
-            return
         ws = self._ws
+        if state != OPEN:
+            if state == CONNECTING:
+                self._keep_early(data)
+                return
+            if ws.state is _WS_OPEN:
+                return  # the handshake was refused: there is no WebSocket to read from
         ws.receive_data(data)
         events = ws.events_received()
         if state == OPEN:
@@ -214,11 +188,14 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def eof_received(self) -> bool:
         """The client half-closed: websockets ends its side (RFC 6455 §7.1.1); the transport then closes."""
-        ws = self._ws
-        if ws is not None and self._state != CONNECTING:
-            ws.receive_eof()
-            self._flush()
-            self._closing()
+        if self._state != OPEN and self._ws.state is _WS_OPEN:
+            # Gone before the handshake completed, or after it was refused: no WebSocket to close.
+            self._mark_closed(CloseCode.ABNORMAL_CLOSURE)
+            self._transport.close()
+            return False
+        self._ws.receive_eof()
+        self._flush()
+        self._closing()
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -227,7 +204,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             self._timer.cancel()
             self._timer = None
         if self._state != CLOSED:
-            self._mark_closed(*_close_info(self._ws))
+            self._mark_closed(*close_info(self._ws))
         waiter = self._lost_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -459,7 +436,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         if self._state == CONNECTING:
             self._refuse(self._ws.reject(403, "WebSocket connection refused.\n"))
         elif self._state == OPEN:
-            _check_close(code, reason)
+            check_close(code, reason)
             self._close_now(code, reason)
         if self._lost:
             return
@@ -470,7 +447,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def _close_now(self, code: int, reason: str) -> None:
         """Start the closing handshake from our side (RFC 6455 §7.1.2)."""
-        if self._ws.state is _WS_OPEN:
+        if self._state == OPEN and self._ws.state is _WS_OPEN:
             self._ws.send_close(code, reason)
             self._flush()
         self._closing()
@@ -484,7 +461,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     def _closing(self) -> None:
         """websockets left OPEN: the application sees the connection closed; bound the TCP close."""
         if self._state != CLOSED:
-            self._mark_closed(*_close_info(self._ws))
+            self._mark_closed(*close_info(self._ws))
         self._start_close_deadline()
 
     def _start_close_deadline(self) -> None:
@@ -505,9 +482,10 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             self._transport.resume_reading()  # keep reading: the close frame must get through
 
     def _abandon(self) -> None:
-        if not self._lost and self._state != CONNECTING:
+        if self._state == OPEN:
             self._close_now(CloseCode.GOING_AWAY, "server shutting down")
-        elif not self._lost:
+        elif self._state == CONNECTING:
+            self._mark_closed(CloseCode.GOING_AWAY, "server shutting down")
             self._transport.close()
 
     # -- the timer -------------------------------------------------------------------------------
@@ -581,25 +559,3 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._ws.send_ping(b"")
         self._flush()
         self._ping_sent = self._loop.time()
-
-
-def _close_info(ws: ServerProtocol | None) -> tuple[int, str]:
-    """Code and reason of the close frame that started the closing handshake, or 1006 if none did."""
-    if ws is None:
-        return CloseCode.ABNORMAL_CLOSURE, ""
-    received, sent = ws.close_rcvd, ws.close_sent
-    if received is not None and (sent is None or ws.close_rcvd_then_sent):
-        return received.code, received.reason
-    if sent is not None:
-        return sent.code, sent.reason
-    return CloseCode.ABNORMAL_CLOSURE, ""
-
-
-def _check_close(code: int, reason: str) -> None:
-    """Refuse what may not go in a close frame (RFC 6455 §5.5: 125-byte payload; §7.4: codes)."""
-    try:
-        Close(code, reason).check()
-    except ProtocolError:
-        raise ValueError(f"{code} is not a close code an endpoint may send (RFC 6455 §7.4).") from None
-    if len(reason.encode()) > 123:
-        raise ValueError("A close reason must fit in 123 bytes of UTF-8 (RFC 6455 §5.5).")

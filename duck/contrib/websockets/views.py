@@ -251,7 +251,7 @@ async def _close_quietly(connection: WebSocketConnection, code: int) -> None:
 
 
 async def _close_once(view: WebSocketView, takes_code: bool) -> None:
-    if view._on_close_done:
+    if getattr(view, "_on_close_done", False):  # getattr: an __init__ override may skip ours
         return
     view._on_close_done = True
     try:

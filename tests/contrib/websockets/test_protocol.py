@@ -12,6 +12,7 @@ from websockets.frames import Opcode
 from duck.conf import settings
 from duck.contrib.websockets import CloseCode, OpCode, PreparedFrame
 from duck.exceptions import ConnectionClosed
+from duck.utils.asyncio.supervisor import supervisor
 from tests.contrib.websockets.helpers import WAIT, Log, masked_frame, open_session, ws_request
 from tests.contrib.websockets.views import (
     CodeOnClose,
@@ -112,6 +113,75 @@ async def test_trailing_bytes_after_the_upgrade_request_are_not_lost():
     log.transports.append(transport)
     assert await session.next_text() == "You sent early"
     await finish(session)
+
+
+@pytest.mark.parametrize("how", ["eof", "shutdown"])
+async def test_a_connection_ended_before_the_handshake_runs_no_handler(how, caplog):
+    from tests.contrib.websockets.helpers import FakeTransport
+
+    log = Log()
+    request, _client = ws_request()
+    protocol = (await Recorder.as_view(log=log)(request)).make_protocol()
+    transport = FakeTransport(protocol)
+    with caplog.at_level(logging.ERROR):
+        protocol.connection_made(transport)
+        if how == "eof":
+            assert protocol.eof_received() is False  # the server relays h11's "client closed"
+        else:
+            protocol.shutdown()
+        await transport.wait_for(lambda: transport.closed)
+        handlers = [t for t in supervisor.tasks_of(asyncio.get_running_loop()) if t.get_name() == "websocket /ws"]
+        await asyncio.wait(handlers, timeout=WAIT)  # the handler runs and finds the connection closed
+    assert log == [] and not transport.history
+    assert not caplog.records
+
+
+async def test_close_before_accept_refuses_the_handshake_with_403():
+    """For faces that accept explicitly (Starlette/Ravyn style): close() first is a refusal."""
+    from duck.contrib.websockets.options import ConnectionOptions
+    from duck.contrib.websockets.protocol import WebSocketProtocol
+    from tests.contrib.websockets.helpers import FakeTransport
+
+    async def handler(connection) -> None:
+        await connection.close(1008)
+
+    request, _client = ws_request()
+    protocol = WebSocketProtocol(request, handler, ConnectionOptions())
+    transport = FakeTransport(protocol)
+    protocol.connection_made(transport)
+    await transport.wait_for(lambda: transport.eof_written)  # the response, then the server's FIN
+    assert transport.history.startswith(b"HTTP/1.1 403 Forbidden\r\n")
+    assert protocol.closed
+    protocol.data_received(b"\x81\x80junk")  # whatever still comes is dropped, nothing written
+    assert protocol.eof_received() is False  # the client closes in turn
+    await transport.wait_for(lambda: transport.closed)
+    assert transport.history.endswith(b"WebSocket connection refused.\n")
+
+
+async def test_accept_with_an_explicit_subprotocol_and_extra_headers():
+    from duck.contrib.websockets.options import ConnectionOptions
+    from duck.contrib.websockets.protocol import WebSocketProtocol
+    from tests.contrib.websockets.helpers import FakeTransport, Session
+
+    async def handler(connection) -> None:
+        await connection.accept("v2", headers=[("Set-Cookie", "seen=1")])
+        message = await connection.receive()
+        await connection.send_text(f"{connection.subprotocol}:{message.text}")
+
+    request, client = ws_request(subprotocols=["v1", "v2"])
+    protocol = WebSocketProtocol(request, handler, ConnectionOptions())
+    transport = FakeTransport(protocol)
+    protocol.connection_made(transport)
+    session = Session(protocol, transport, client)
+    await transport.wait_for(lambda: b"\r\n\r\n" in transport.data)
+    session.pump()
+    assert session.response.headers["Set-Cookie"] == "seen=1" and client.subprotocol == "v2"
+    session.send_text("hi")
+    assert await session.next_text() == "v2:hi"
+    assert await session.close_code() == 1000  # the handler returned: the connection closes normally
+    session.answer_close()
+    session.client_eof()
+    await transport.wait_for(lambda: transport.closed)
 
 
 async def test_messages_are_handled_in_order_one_at_a_time():

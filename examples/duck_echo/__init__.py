@@ -1,0 +1,1 @@
+"""Duck's quick WebSocket example (seed: Duck's WebSocket docs, "Quick Example")."""

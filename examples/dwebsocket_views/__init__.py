@@ -1,0 +1,1 @@
+"""dwebsocket's echo_once and lower_case, from its README, on duck."""

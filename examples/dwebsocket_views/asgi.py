@@ -1,0 +1,9 @@
+"""ASGI entry point: `uvicorn examples.dwebsocket_views.asgi:application` from the repository root."""
+
+import os
+
+os.environ.setdefault("DUCK_SETTINGS_MODULE", "examples.dwebsocket_views.settings")
+
+from duck.asgi import get_asgi_application  # after DUCK_SETTINGS_MODULE is set above
+
+application = get_asgi_application()

@@ -1,0 +1,1 @@
+"""Ravyn's chat_socket and ConnectionManager chat_room, on duck."""

@@ -1,0 +1,1 @@
+"""Tests of the dwebsocket and Starlette/Ravyn faces, on duck's server and under uvicorn."""

@@ -1,0 +1,379 @@
+"""HttpProtocol without sockets: what it refuses, how it survives errors, its timers and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from duck.http.request import Request
+from duck.http.response import HttpResponse, PlainTextResponse, StreamingResponse
+from duck.server.protocol import HttpProtocol
+from tests.server.helpers import (
+    DATE,
+    GET,
+    Echo,
+    FakeTransport,
+    FuncHandler,
+    const,
+    const_factory,
+    hello_handler,
+    open_protocol,
+    parse,
+    request,
+    settle,
+)
+
+
+# -- limits and refusals ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
+        (b"GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505),
+        (b"GET /" + b"a" * 200 + b" HTTP/1.1\r\nHost: h\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nHost: h\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(20)) + b"\r\n", 431),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + b"v" * 600 + b"\r\n\r\n", 431),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX-Ctl: a\x01b\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX-Ctl: a\x7fb\r\n\r\n", 400),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\n0\r\n\r\n",
+            400,
+        ),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 101\r\n\r\n", 413),
+        (b"GET / HTTP/1.1\r\n\r\n", 400),  # HTTP/1.1 without Host (h11's check)
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),  # RFC 9112 §3.2
+        (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),  # RFC 9112 §6.1
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+    ],
+    ids=[
+        "http2",
+        "http1.2",
+        "url",
+        "count",
+        "size",
+        "ctl",
+        "del",
+        "cl+te",
+        "cl-413",
+        "no-host",
+        "two-hosts",
+        "te-http1.0",
+        "garbage",
+        "te-gzip",
+    ],
+)
+async def test_refused_requests_get_status_and_close(raw: bytes, status: int):
+    handler = Echo()
+    protocol, transport = open_protocol(
+        handler, max_url_length=100, max_headers=10, max_head_size=512, max_body_size=100
+    )
+    protocol.data_received(raw)
+    await settle(protocol)
+    (resp,) = parse(transport.take())
+    assert resp.status == status
+    assert resp.reason  # a reason phrase, always
+    assert resp.header(b"connection") == b"close"
+    assert resp.header(b"date") == DATE
+    assert transport.eof_written  # lingering close: our side is shut, theirs is drained then closed
+    assert handler.requests == []
+
+
+async def test_allowed_tab_in_header_value():
+    handler = Echo()
+    protocol, _ = open_protocol(handler)
+    protocol.data_received(b"GET / HTTP/1.1\r\nHost: h\r\nX-Tab: a\tb\r\n\r\n")
+    await settle(protocol)
+    assert handler.requests[0].headers["x-tab"] == "a\tb"
+
+
+async def test_over_long_head_arriving_in_one_read_is_refused():
+    """h11 bounds only incomplete heads; a complete one larger than the limit is counted by us."""
+    protocol, transport = open_protocol(Echo(), max_head_size=1024)
+    protocol.data_received(b"GET / HTTP/1.1\r\nHost: h\r\n" + b"X-A: " + b"a" * 1100 + b"\r\n\r\n")
+    assert parse(transport.take())[0].status == 431
+
+
+async def test_incomplete_over_long_head_is_refused_before_it_ends():
+    protocol, transport = open_protocol(Echo(), max_head_size=1024)
+    protocol.data_received(b"GET / HTTP/1.1\r\nHost: h\r\n")
+    for _ in range(30):
+        protocol.data_received(b"X-A: " + b"a" * 60 + b"\r\n")
+    assert parse(transport.take())[0].status == 431
+
+
+async def test_chunked_body_over_the_limit_is_counted_and_refused():
+    handler = Echo()
+    protocol, transport = open_protocol(handler, max_body_size=10)
+    protocol.data_received(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n")
+    assert transport.take() == b""
+    protocol.data_received(b"8\r\n12345678\r\n0\r\n\r\n")
+    assert parse(transport.take())[0].status == 413
+    assert handler.requests == []
+
+
+async def test_bytes_after_a_refusal_are_dropped_then_connection_closes_on_eof():
+    protocol, transport = open_protocol(Echo())
+    protocol.data_received(b"GET / HTTP/3.0\r\nHost: h\r\n\r\n")
+    transport.take()
+    protocol.data_received(b"more garbage")
+    assert transport.take() == b""
+    assert protocol.eof_received() is False
+    assert transport.closed
+
+
+async def test_connection_over_the_limit_gets_503():
+    protocol, transport = open_protocol(Echo(), max_connections=1)
+    assert not transport.closed
+    extra = HttpProtocol(protocol.state)  # a second connection to the same server
+    extra_transport = FakeTransport()
+    extra_transport.set_protocol(extra)
+    extra.connection_made(extra_transport)
+    (resp,) = parse(extra_transport.take())
+    assert (resp.status, resp.header(b"connection")) == (503, b"close")
+    assert list(protocol.state.connections) == [transport]
+
+
+async def test_closed_upgraded_connections_do_not_count_against_the_limit():
+    protocol, transport = open_protocol(Echo(), max_connections=1)
+    protocol.state.upgrade(transport, object())  # as after an upgrade
+    transport.closed = True  # ...whose connection has since ended
+    extra = HttpProtocol(protocol.state)
+    extra_transport = FakeTransport()
+    extra.connection_made(extra_transport)
+    assert extra_transport.take() == b""
+    assert list(protocol.state.connections) == [extra_transport]
+
+
+# -- errors in views and in the server -------------------------------------------------------
+async def test_handler_exception_gives_500_and_close(caplog: pytest.LogCaptureFixture):
+    async def broken(request: Request) -> HttpResponse:
+        raise RuntimeError("bug")
+
+    protocol, transport = open_protocol(FuncHandler(broken))
+    with caplog.at_level(logging.ERROR, "duck.server"):
+        protocol.data_received(GET)
+        await settle(protocol)
+    (resp,) = parse(transport.take())
+    assert resp.status == 500
+    assert b"bug" not in resp.body  # nothing internal reaches the client
+    assert "RuntimeError: bug" in caplog.text
+
+
+async def test_handler_returning_a_non_response_gives_500():
+    protocol, transport = open_protocol(FuncHandler(const(None)))
+    protocol.data_received(GET)
+    await settle(protocol)
+    assert parse(transport.take())[0].status == 500
+
+
+async def test_stream_failing_midway_closes_the_connection_without_a_second_response():
+    async def chunks():
+        yield b"partial"
+        raise RuntimeError("stream broke")
+
+    protocol, transport = open_protocol(FuncHandler(const_factory(lambda: StreamingResponse(chunks()))))
+    protocol.data_received(GET)
+    await settle(protocol)
+    out = transport.take()
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"500" not in out
+    assert out.endswith(b"7\r\npartial\r\n")  # no terminating chunk: the client sees a truncated body
+    assert transport.closed
+
+
+async def test_client_disconnect_cancels_the_handler():
+    started = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def slow(request: Request) -> HttpResponse:
+        started.set()
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return PlainTextResponse("late")
+
+    protocol, transport = open_protocol(FuncHandler(slow))
+    protocol.data_received(GET)
+    await asyncio.wait_for(started.wait(), 1)
+    protocol.connection_lost(None)
+    await asyncio.wait_for(cancelled.wait(), 1)
+    await settle(protocol)
+    assert transport.take() == b""
+    assert protocol.state.connections == {}
+
+
+async def test_client_disconnect_mid_stream_stops_the_stream():
+    produced: list[int] = []
+    closed = asyncio.Event()
+
+    async def chunks():
+        try:
+            for i in range(1000):
+                produced.append(i)
+                yield b"x"
+                await asyncio.sleep(0)
+        finally:
+            closed.set()
+
+    protocol, transport = open_protocol(FuncHandler(const_factory(lambda: StreamingResponse(chunks()))))
+    protocol.data_received(GET)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    transport.close()
+    await asyncio.wait_for(closed.wait(), 1)
+    await settle(protocol)
+    assert len(produced) < 1000
+
+
+async def test_response_header_with_crlf_gives_500_not_a_split_response():
+    response = PlainTextResponse("x")
+    response.headers["x-evil"] = "a\r\nset-cookie: stolen=1"
+    protocol, transport = open_protocol(FuncHandler(const(response)))
+    protocol.data_received(GET)
+    await settle(protocol)
+    out = transport.take()
+    assert out.startswith(b"HTTP/1.1 500 ")
+    assert b"stolen" not in out
+
+
+async def test_wrong_content_length_from_the_app_gives_500():
+    response = PlainTextResponse("four")
+    response.headers["content-length"] = "10"
+    protocol, transport = open_protocol(FuncHandler(const(response)))
+    protocol.data_received(GET)
+    await settle(protocol)
+    assert parse(transport.take())[0].status == 500
+
+
+async def test_stream_shorter_than_its_content_length_cuts_the_connection():
+    async def chunks():
+        yield b"abc"
+
+    def make() -> HttpResponse:
+        response = StreamingResponse(chunks())
+        response.headers["content-length"] = "10"
+        return response
+
+    protocol, transport = open_protocol(FuncHandler(const_factory(make)))
+    protocol.data_received(GET)
+    await settle(protocol)
+    assert transport.take().endswith(b"\r\n\r\nabc")
+    assert transport.closed  # the client sees a short body, never a next response glued to it
+
+
+async def test_half_closed_client_still_gets_its_answer_then_the_connection_closes():
+    protocol, transport = open_protocol(FuncHandler(hello_handler))
+    protocol.data_received(GET)
+    assert protocol.eof_received() is True  # keep our half open for the response
+    await settle(protocol)
+    assert parse(transport.take())[0].status == 200
+    assert transport.closed
+
+
+async def test_stalled_request_body_gets_408():
+    handler = Echo()
+    protocol, transport = open_protocol(handler, head_timeout=0.1, keepalive_timeout=5)
+    protocol.data_received(request("POST", "/", {"Content-Length": "100"}))
+    for _ in range(4):  # progress pushes the deadline back
+        await asyncio.sleep(0.05)
+        protocol.data_received(b"x" * 10)
+    assert transport.take() == b""
+    await asyncio.sleep(0.25)
+    assert parse(transport.take())[0].status == 408
+    assert handler.requests == []
+
+
+# -- timers, shutdown, access log ------------------------------------------------------------
+async def test_idle_keepalive_connection_is_closed_after_the_timeout():
+    protocol, transport = open_protocol(FuncHandler(hello_handler), keepalive_timeout=0.05, head_timeout=5)
+    protocol.data_received(GET)
+    await settle(protocol)
+    assert not transport.closed
+    await asyncio.sleep(0.15)
+    assert transport.closed
+    assert transport.take().count(b"HTTP/1.1") == 1  # just the response, no error
+
+
+async def test_incomplete_head_gets_408_after_head_timeout():
+    protocol, transport = open_protocol(FuncHandler(hello_handler), keepalive_timeout=5, head_timeout=0.05)
+    protocol.data_received(b"GET / HTTP/1.1\r\nHo")
+    await asyncio.sleep(0.15)
+    assert parse(transport.take())[0].status == 408
+    assert transport.eof_written
+
+
+async def test_head_timeout_is_not_extended_by_trickled_bytes():
+    protocol, transport = open_protocol(FuncHandler(hello_handler), keepalive_timeout=5, head_timeout=0.1)
+    protocol.data_received(b"GET / HTTP/1.1\r\n")
+    for _ in range(6):
+        await asyncio.sleep(0.03)
+        if transport.eof_written:
+            break
+        protocol.data_received(b"X-A: b\r\n")
+    assert transport.eof_written
+
+
+async def test_shutdown_closes_idle_connection_at_once():
+    protocol, transport = open_protocol(FuncHandler(hello_handler))
+    protocol.shutdown()
+    assert transport.closed
+
+
+async def test_shutdown_lets_the_request_in_flight_finish_with_connection_close():
+    release = asyncio.Event()
+
+    async def slow(request: Request) -> HttpResponse:
+        await release.wait()
+        return PlainTextResponse("done")
+
+    protocol, transport = open_protocol(FuncHandler(slow))
+    protocol.data_received(GET)
+    await asyncio.sleep(0)
+    protocol.shutdown()
+    assert not transport.closed
+    release.set()
+    await settle(protocol)
+    (resp,) = parse(transport.take())
+    assert (resp.body, resp.header(b"connection")) == (b"done", b"close")
+    assert transport.closed
+
+
+async def test_access_log_line(caplog: pytest.LogCaptureFixture):
+    protocol, _transport = open_protocol(FuncHandler(hello_handler), access_log=True)
+    with caplog.at_level(logging.INFO, "duck.access"):
+        protocol.data_received(b"GET /hello?x=1 HTTP/1.1\r\nHost: h\r\n\r\n")
+        await settle(protocol)
+    (record,) = [r for r in caplog.records if r.name == "duck.access"]
+    assert record.getMessage().startswith('127.0.0.1:50000 - "GET /hello?x=1 HTTP/1.1" 200 23 ')
+    assert record.getMessage().endswith("ms")
+
+
+async def test_access_log_off_logs_nothing(caplog: pytest.LogCaptureFixture):
+    protocol, _transport = open_protocol(FuncHandler(hello_handler), access_log=False)
+    with caplog.at_level(logging.INFO, "duck.access"):
+        protocol.data_received(GET)
+        await settle(protocol)
+    assert [r for r in caplog.records if r.name == "duck.access"] == []
+
+
+async def test_pipelined_flood_pauses_reading_until_the_response_is_done():
+    release = asyncio.Event()
+
+    async def slow(request: Request) -> HttpResponse:
+        await release.wait()
+        return PlainTextResponse("ok")
+
+    protocol, transport = open_protocol(FuncHandler(slow), max_head_size=1024)
+    protocol.data_received(GET)
+    await asyncio.sleep(0)
+    protocol.data_received(GET * 40)
+    assert not transport.reading
+    release.set()
+    await settle(protocol)
+    assert transport.reading or transport.closed
