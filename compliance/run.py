@@ -1,7 +1,7 @@
 """Run the Autobahn|Testsuite fuzzing client against an echo WebSocket server.
 
     python -m compliance.run                      # cases 1-10 against duck (the CI subset, ~20 s)
-    python -m compliance.run --full               # adds 12.x/13.x permessage-deflate (~11 min)
+    python -m compliance.run --full               # adds 12.x/13.x permessage-deflate (~11-15 min)
     python -m compliance.run --server websockets  # the reference: checks the harness itself
     python -m compliance.run --cases 5,6.4.*      # a few groups or cases while debugging
 
@@ -504,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_CASES,
         help="groups/cases: '1-10' (default), '9', '6.4.*', '5,7.1.1' (no group 8 exists)",
     )
-    parser.add_argument("--full", action="store_true", help="also run 12.* and 13.* (permessage-deflate, ~11 min)")
+    parser.add_argument("--full", action="store_true", help="also run 12.* and 13.* (permessage-deflate, ~11-15 min)")
     parser.add_argument("--exclude", default="", help="cases/patterns to leave out, comma separated")
     parser.add_argument(
         "--timeout", type=float, default=None, help="seconds wstest may run (default 300, 1800 with compression cases)"

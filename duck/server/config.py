@@ -59,24 +59,33 @@ class DateHeader:
     ``strftime`` per request.
     """
 
-    __slots__ = ("_second", "_server", "headers")
+    __slots__ = ("_block", "_headers", "_second", "_server")
 
     def __init__(self, server_header: bytes = b"") -> None:
         self._second = -1
         self._server = server_header
-        self.headers: list[tuple[bytes, bytes]] = []
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._block = b""
 
-    def current(self) -> list[tuple[bytes, bytes]]:
-        """``[(b"date", ...), (b"server", ...)]`` for a response sent now (the server pair only if set)."""
+    def _refresh(self) -> None:
         second = int(time.time())
         if second != self._second:
             self._second = second
-            date = formatdate(second, usegmt=True).encode("ascii")
-            headers = [(b"date", date)]
+            headers = [(b"date", formatdate(second, usegmt=True).encode("ascii"))]
             if self._server:
                 headers.append((b"server", self._server))
-            self.headers = headers
-        return self.headers
+            self._headers = headers
+            self._block = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+
+    def current(self) -> list[tuple[bytes, bytes]]:
+        """``[(b"date", ...), (b"server", ...)]`` for a response sent now (the server pair only if set)."""
+        self._refresh()
+        return self._headers
+
+    def block(self) -> bytes:
+        """The same fields as header lines, ``b"date: ...\\r\\nserver: duck\\r\\n"``, ready to send."""
+        self._refresh()
+        return self._block
 
 
 @dataclass

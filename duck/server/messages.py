@@ -131,8 +131,12 @@ def render_head(
     streaming: bool,
     http11: bool,
     keep_alive: bool,
+    extra: bytes = b"",
 ) -> ResponseHead:
     """Frame and serialize a response head; ``headers`` has lower-case names and may be extended.
+
+    ``extra`` is server-made header lines sent as they are (``Date`` and ``Server``, formatted once a
+    second), each ending with CRLF.
 
     Framing follows RFC 9112 §6.3 as a recipient will read it: a Content-Length is kept (also for
     HEAD, RFC 9110 §9.3.2); a body of unknown length is chunked for HTTP/1.1 clients and delimited
@@ -181,13 +185,13 @@ def render_head(
         headers.append((b"connection", b"close"))
     lines = [b"HTTP/1.1 %d %s" % (status, reason)]
     lines += [name + b": " + value for name, value in headers]
-    lines.append(b"\r\n")
     data = b"\r\n".join(lines)
-    # One scan of the whole head instead of one per value: CR and LF may appear only as line ends
+    # One scan of the whole head instead of one per value: CR and LF may appear only between lines
     # and NUL not at all, or a value (or the reason) would split the response (RFC 9112 §2.2).
-    if data.count(b"\n") != len(lines) or data.count(b"\r") != len(lines) or b"\0" in data:
+    separators = len(lines) - 1
+    if data.count(b"\n") != separators or data.count(b"\r") != separators or b"\0" in data:
         raise ValueError(_bad_characters(reason, headers))
-    return ResponseHead(data, chunked, keep_alive, length)
+    return ResponseHead(b"".join((data, b"\r\n", extra, b"\r\n")), chunked, keep_alive, length)
 
 
 def _framing_fields(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, bytes | None]:

@@ -38,6 +38,9 @@ class FixedDate:
     def current(self) -> list[tuple[bytes, bytes]]:
         return self.headers
 
+    def block(self) -> bytes:
+        return b"".join(name + b": " + value + b"\r\n" for name, value in self.headers)
+
 
 class FakeTransport(asyncio.Transport):
     """Records what the protocol does to its connection; no socket involved."""

@@ -164,6 +164,7 @@ async def test_date_header_is_formatted_at_most_once_per_second(monkeypatch: pyt
     assert date.current() is first
     now[0] = 1001.0
     assert date.current() == [(b"date", b"D1001"), (b"server", b"duck")]
+    assert date.block() == b"date: D1001\r\nserver: duck\r\n"
     assert calls == [1000, 1001]
 
 

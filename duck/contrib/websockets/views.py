@@ -26,7 +26,7 @@ import functools
 import inspect
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from duck.conf import on_setting_changed
@@ -108,13 +108,15 @@ class WebSocketView:
         """
 
     # -- talking to the client ---------------------------------------------------------------
-    async def send_text(self, text: str) -> None:
-        """Send a text message. Raises ConnectionClosed once the connection is closed."""
-        await self.connection.send_text(text)
+    # send_text/send_binary return the connection's coroutine rather than wrapping it in one
+    # of their own: one coroutine less per message on the hot path; ``await`` works the same.
+    def send_text(self, text: str) -> Awaitable[None]:
+        """Send a text message (await it). Raises ConnectionClosed once the connection is closed."""
+        return self.connection.send_text(text)
 
-    async def send_binary(self, data: bytes | bytearray | memoryview) -> None:
-        """Send a binary message. Raises ConnectionClosed once the connection is closed."""
-        await self.connection.send_bytes(data)
+    def send_binary(self, data: bytes | bytearray | memoryview) -> Awaitable[None]:
+        """Send a binary message (await it). Raises ConnectionClosed once the connection is closed."""
+        return self.connection.send_bytes(data)
 
     async def send_json(self, data: Any, **dumps_kwargs: Any) -> None:
         """Send ``data`` as compact JSON in a text message (dates, UUIDs, decimals and sets understood)."""
