@@ -41,6 +41,7 @@ from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
+from duck.utils.asyncio import set_server_loop, shutdown_tasks
 
 __all__ = ["ASGIHandler", "get_asgi_application", "request_from_scope"]
 
@@ -127,6 +128,7 @@ class ASGIHandler:
     # -- websocket -------------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = request_from_scope(scope, method="GET")
+        request.scope = scope  # the ASGI server already validated key and version; handshake checks skip them
         _ensure_upgrade_headers(request.headers)
         try:
             response = await self.handler.handle(request)
@@ -148,12 +150,12 @@ class ASGIHandler:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                error = await _run_hooks([_load_project, *self.on_startup], "startup")
+                error = await _run_hooks([_load_project, _own_loop, *self.on_startup], "startup")
                 await send(_lifespan_reply("lifespan.startup", error))
                 if error is not None:
                     return
             elif message["type"] == "lifespan.shutdown":
-                error = await _run_hooks(self.on_shutdown, "shutdown")
+                error = await _run_hooks([*self.on_shutdown, shutdown_tasks], "shutdown")
                 await send(_lifespan_reply("lifespan.shutdown", error))
                 return
 
@@ -302,6 +304,11 @@ async def _deny_websocket(response: HttpResponse, scope: Scope, receive: Receive
 
 
 # -- lifespan helpers --------------------------------------------------------------------------
+async def _own_loop() -> None:
+    """Make this loop the server's, so create_task() from sync code and server-owned tasks land here."""
+    set_server_loop(asyncio.get_running_loop())
+
+
 def _load_project() -> None:
     """Load settings and the URL conf now, so a broken project fails the startup instead of a request."""
     from duck.urls import get_resolver

@@ -23,6 +23,7 @@ from duck.conf import ENVIRONMENT_VARIABLE, settings
 from duck.server.config import ServerConfig, ServerState
 from duck.server.errors import ServerError
 from duck.server.protocol import HttpProtocol
+from duck.utils.asyncio import set_server_loop, shutdown_tasks
 
 logger = logging.getLogger("duck.server")
 
@@ -118,6 +119,7 @@ class Server:
                 self.sock.close()
             raise ServerError(bind_error_message(self.host, self.port, exc)) from exc
         self._bound = self.address
+        set_server_loop(loop)  # create_task() from sync code schedules here; server-owned tasks live here
         try:
             for hook in self.on_startup:
                 await hook()
@@ -176,6 +178,8 @@ class Server:
                 await asyncio.wait_for(hook(), max(0.1, deadline - loop.time()))
             except Exception:
                 logger.exception("Error in shutdown hook %r", hook)
+        await shutdown_tasks()  # background tasks owned by the server: cancelled, awaited with a timeout
+        set_server_loop(None)
         for task in state.in_flight():
             task.cancel()
         for transport in list(state.connections):

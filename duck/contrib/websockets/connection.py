@@ -25,11 +25,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
+from websockets.frames import Frame
+from websockets.frames import Opcode as _WSOpcode
+
 from duck.contrib.websockets.enums import CloseCode, OpCode
 from duck.exceptions import ConnectionClosed, InvalidHandshake
 from duck.utils.asyncio import TaskOwner
-from websockets.frames import Frame
-from websockets.frames import Opcode as _WSOpcode
 
 if TYPE_CHECKING:
     from duck.contrib.websockets.options import ConnectionOptions

@@ -23,12 +23,13 @@ import binascii
 import logging
 from urllib.parse import urlsplit
 
+from websockets.datastructures import Headers as WSHeaders
+from websockets.http11 import Request as WSRequest
+
 from duck.conf import settings
 from duck.exceptions import InvalidHandshake, PermissionDenied, UpgradeRequired
 from duck.http.request import Request
 from duck.http.response import HttpResponse
-from websockets.datastructures import Headers as WSHeaders
-from websockets.http11 import Request as WSRequest
 
 security_logger = logging.getLogger("duck.security")
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from duck.conf import settings
-from duck.exceptions import ImproperlyConfigured
 from websockets.extensions.base import ServerExtensionFactory
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+
+from duck.conf import settings
+from duck.exceptions import ImproperlyConfigured
 
 
 def _deflate_factory() -> ServerPerMessageDeflateFactory:

@@ -24,6 +24,9 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from websockets.frames import Opcode
+from websockets.protocol import State
+
 from duck.contrib.websockets.connection import (
     CLOSED,
     CONNECTING,
@@ -39,8 +42,6 @@ from duck.contrib.websockets.sansio import DuckServerProtocol, check_close, clos
 from duck.exceptions import InvalidHandshake
 from duck.utils.asyncio import current_owner
 from duck.utils.asyncio.supervisor import spawn
-from websockets.frames import Opcode
-from websockets.protocol import State
 
 if TYPE_CHECKING:
     from duck.contrib.websockets.options import ConnectionOptions

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from duck.contrib.websockets.enums import CloseCode
 from websockets.exceptions import ProtocolError
 from websockets.frames import Close, Opcode
 from websockets.server import ServerProtocol
+
+from duck.contrib.websockets.enums import CloseCode
 
 __all__ = ["DuckServerProtocol", "check_close", "close_info"]
 

@@ -1,0 +1,1 @@
+"""Optional parts of duck built on the core: WebSockets, broadcast groups."""
