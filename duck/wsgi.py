@@ -27,6 +27,7 @@ from typing import Any
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
+from duck.core.sync import close_loop
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.datastructures import Headers
 from duck.http.request import Request
@@ -242,13 +243,3 @@ class _ThreadLoops(threading.local):
 
 # Module-level: one loop per thread, however many WSGI applications the process holds.
 _thread_loops = _ThreadLoops()
-
-
-def close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Finish async generators left open on ``loop`` and close it; a running loop is left alone."""
-    if loop.is_closed() or loop.is_running():
-        return
-    try:
-        loop.run_until_complete(loop.shutdown_asyncgens())
-    finally:
-        loop.close()

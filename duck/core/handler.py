@@ -7,7 +7,6 @@ Handler.handle(request)
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,25 +19,11 @@ from duck.exceptions import ImproperlyConfigured, Resolver404, ViewReturnedInval
 from duck.http.request import Request
 from duck.http.response import HttpResponse, HttpResponsePermanentRedirect
 from duck.staticfiles import maybe_serve_static
+from duck.utils.imports import import_string
 
 logger = logging.getLogger("duck.request")
 
 AsyncGetResponse = Callable[[Request], Awaitable[HttpResponse]]
-
-
-def import_string(dotted_path: str) -> Any:
-    """Import ``"package.module.attr"`` and return ``attr``, or raise ImproperlyConfigured."""
-    module_path, _, attr = dotted_path.rpartition(".")
-    if not module_path:
-        raise ImproperlyConfigured(f"{dotted_path!r} is not a dotted path such as 'myapp.middleware.Timing'.")
-    try:
-        module = importlib.import_module(module_path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(f"Cannot import {dotted_path!r}: {exc}") from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ImproperlyConfigured(f"Module {module_path!r} has no attribute {attr!r}.") from None
 
 
 class _GetResponse:

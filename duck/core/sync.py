@@ -86,6 +86,16 @@ async def _as_coroutine(func: Callable[..., Awaitable[T]], args: tuple, kwargs: 
     return await func(*args, **kwargs)
 
 
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Finish async generators left open on ``loop`` and close it; a running loop is left alone."""
+    if loop.is_closed() or loop.is_running():
+        return
+    try:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
+
+
 def current_loop() -> asyncio.AbstractEventLoop | None:
     """The event loop that dispatched the current worker thread, if any."""
     return getattr(_thread_local, "loop", None)

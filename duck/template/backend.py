@@ -8,7 +8,6 @@ itself: ``environment`` (dotted path of a factory returning an Environment), ``g
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from os import PathLike
 from typing import Any
@@ -18,30 +17,12 @@ import jinja2
 from duck.conf import settings
 from duck.exceptions import ImproperlyConfigured
 from duck.template.globals import static, url
+from duck.utils.imports import import_string
 
 # Extensions whose templates are always escaped; anything else is escaped too unless OPTIONS
 # says otherwise, because forgetting to escape is the expensive mistake.
 AUTOESCAPE_EXTENSIONS = ("html", "htm", "xml")
 _DUCK_OPTIONS = ("environment", "globals", "filters")
-
-
-def import_string(dotted_path: str) -> Any:
-    """Import ``"package.module.attr"`` and return ``attr``.
-
-    Raises:
-        ImproperlyConfigured: the path is not dotted, or the module or attribute is missing.
-    """
-    module_path, _, attr = dotted_path.rpartition(".")
-    if not module_path:
-        raise ImproperlyConfigured(f"{dotted_path!r} is not a dotted path such as 'myapp.jinja.environment'.")
-    try:
-        module = importlib.import_module(module_path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(f"Cannot import {dotted_path!r}: {exc}") from exc
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise ImproperlyConfigured(f"Module {module_path!r} has no attribute {attr!r}.") from None
 
 
 def _resolve(value: Any) -> Any:

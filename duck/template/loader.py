@@ -14,7 +14,7 @@ import jinja2
 
 from duck.conf import on_setting_changed, settings
 from duck.exceptions import ImproperlyConfigured
-from duck.template.backend import import_string
+from duck.utils.imports import import_string
 
 if TYPE_CHECKING:
     from duck.http.request import Request

@@ -12,15 +12,16 @@
 
 :class:`Client` is for plain (sync) test functions; :class:`AsyncClient` is awaited in async ones.
 Both keep cookies between requests, build form, multipart and JSON bodies, and follow redirects
-on request. The Host is ``testserver``: add it to ``ALLOWED_HOSTS`` in test settings, or call
+on request. ``websocket_connect(path)`` opens an in-process WebSocket session (:mod:`duck.test.websocket`). The Host is ``testserver``: add it to ``ALLOWED_HOSTS`` in test settings, or call
 :func:`duck.test.utils.setup_test_environment` once per test session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -37,6 +38,7 @@ from duck.http.response import NO_BODY_STATUSES, HttpResponse
 from duck.test.cookies import CookieJar
 from duck.test.encoding import FileSpec, FormData, encode_json, encode_multipart, encode_urlencoded
 from duck.test.response import TestResponse
+from duck.test.websocket import AsyncWebSocketSession, WebSocketSession
 
 __all__ = ["AsyncClient", "Client", "TooManyRedirects"]
 
@@ -97,10 +99,9 @@ class BaseClient:
         self.client_address = client_address
         self.cookies = CookieJar()
 
-    # WebSocket sessions: duck.contrib.websockets adds ``websocket_connect(path, ...)`` to both
-    # clients; it dispatches an upgrade request like _send() does and drives the connection
-    # behind the UpgradeResponse in-process. A plain request to a WebSocket route returns that
-    # UpgradeResponse (status 101, empty body) untouched.
+    # WebSocket sessions: ``websocket_connect(path, ...)`` (duck/test/websocket.py) runs the
+    # upgrade through duck's ASGI front door on in-memory queues. A plain request with upgrade
+    # headers to a WebSocket route returns the UpgradeResponse (status 101, empty body) untouched.
 
     @property
     def handler(self) -> Handler:
@@ -280,6 +281,33 @@ class AsyncClient(BaseClient):
     async def delete(self, path: str, data: Any = None, **options: Any) -> TestResponse:
         return await self.request("DELETE", path, data, **options)
 
+    def websocket_connect(
+        self,
+        path: str,
+        subprotocols: Sequence[str] | None = None,
+        headers: HeadersArg = None,
+        timeout: float = 5.0,
+    ) -> AsyncWebSocketSession:
+        """A WebSocket session with the route at ``path``, opened by ``async with``.
+
+        ::
+
+            async with client.websocket_connect("/ws/chat", subprotocols=["chat.v1"]) as ws:
+                await ws.send_text("hi")
+                assert await ws.receive_text() == "..."
+
+        Args:
+            path: a path (``/ws/room?x=1``) or an absolute ``ws://``/``http://`` URL.
+            subprotocols: offered in ``Sec-WebSocket-Protocol``; ``ws.subprotocol`` is the server's pick.
+            headers: extra request headers (``Origin``, ``Authorization``...); cookies come from the jar.
+            timeout: seconds the handshake, and each receive by default, may take.
+
+        Raises (on entering):
+            WebSocketRejected: the server refused the handshake (``status_code``, ``content``).
+            WebSocketTimeout: it neither accepted nor refused within ``timeout``.
+        """
+        return AsyncWebSocketSession(self, path, subprotocols=subprotocols, headers=headers, timeout=timeout)
+
 
 class Client(BaseClient):
     """A test client for plain (sync) tests.
@@ -293,6 +321,15 @@ class Client(BaseClient):
         super().__init__(handler, **kwargs)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._finalizer: weakref.finalize | None = None
+        self._loop_thread: _LoopThread | None = None
+        self._sessions: list[WebSocketSession] = []
+
+    def _get_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+            # Closes the loop when the client is collected, so a forgotten close() leaks nothing.
+            self._finalizer = weakref.finalize(self, _close_loop, self._loop)
+        return self._loop
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         try:
@@ -302,16 +339,52 @@ class Client(BaseClient):
         else:
             coroutine.close()
             raise RuntimeError("Client cannot be used inside a running event loop; use AsyncClient in async code.")
-        if self._loop is None or self._loop.is_closed():
-            self._loop = asyncio.new_event_loop()
-            # Closes the loop when the client is collected, so a forgotten close() leaks nothing.
-            self._finalizer = weakref.finalize(self, _close_loop, self._loop)
-        return self._loop.run_until_complete(coroutine)
+        if self._loop_thread is not None:
+            return self._loop_thread.run(coroutine)
+        return self._get_loop().run_until_complete(coroutine)
 
     def close(self) -> None:
-        """Close the client's event loop (a later request opens a new one)."""
+        """Close open WebSocket sessions and the client's event loop (a later request opens a new one)."""
+        for session in list(self._sessions):
+            try:
+                session.__exit__(None, None, None)
+            except Exception:
+                pass  # closing anyway: the test already ended
         if self._finalizer is not None:
             self._finalizer()
+
+    def websocket_connect(
+        self,
+        path: str,
+        subprotocols: Sequence[str] | None = None,
+        headers: HeadersArg = None,
+        timeout: float = 5.0,
+    ) -> WebSocketSession:
+        """A WebSocket session with the route at ``path``, opened by ``with``.
+
+        ::
+
+            with client.websocket_connect("/ws/myws") as ws:
+                ws.send_text("hello")
+                assert ws.receive_text() == "You sent hello"
+
+        Arguments and errors as :meth:`AsyncClient.websocket_connect`.
+        """
+        session = AsyncWebSocketSession(self, path, subprotocols=subprotocols, headers=headers, timeout=timeout)
+        return WebSocketSession(self, session)
+
+    def _open_session(self, session: WebSocketSession) -> None:
+        """Run the loop in a thread while sessions are open: the application keeps going between calls."""
+        self._sessions.append(session)
+        if self._loop_thread is None:
+            self._loop_thread = _LoopThread(self._get_loop())
+
+    def _end_session(self, session: WebSocketSession) -> None:
+        if session in self._sessions:
+            self._sessions.remove(session)
+        if not self._sessions and self._loop_thread is not None:
+            loop_thread, self._loop_thread = self._loop_thread, None
+            loop_thread.stop()  # back to run_until_complete in the test's thread
 
     def __enter__(self) -> Client:
         return self
@@ -347,11 +420,53 @@ class Client(BaseClient):
         return self.request("DELETE", path, data, **options)
 
 
+class _LoopThread:
+    """Runs a :class:`Client`'s event loop in a daemon thread while WebSocket sessions are open.
+
+    Between two calls of a sync test the application must keep running, as behind a real
+    server: a sync dwebsocket view's thread sends through the loop (and ``async_to_sync`` needs
+    it running), timers fire, broadcasts reach other sessions. The test's thread hands each
+    call over with ``run_coroutine_threadsafe``, which carries its context variables along.
+    """
+
+    # The loop thread starts at once; this bounds the wait for it anyway.
+    _START_TIMEOUT = 5.0
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        started = threading.Event()
+        self._thread = threading.Thread(target=self._main, args=(started,), name="duck-test-client-loop", daemon=True)
+        self._thread.start()
+        if not started.wait(self._START_TIMEOUT):
+            raise RuntimeError("The test client's event loop thread did not start.")
+
+    def _main(self, started: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(started.set)
+        try:
+            self.loop.run_forever()
+        finally:
+            asyncio.set_event_loop(None)
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(self._START_TIMEOUT)
+
+
 def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Finish async generators left open on ``loop``, then close it (unless it is running)."""
+    """Cancel tasks left on ``loop`` (as ``asyncio.run`` does), finish async generators, close it."""
     if loop.is_closed() or loop.is_running():
         return
     try:
+        tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # Background tasks a view started (create_task) end here rather than being destroyed pending.
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
     finally:
         loop.close()
