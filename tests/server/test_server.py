@@ -459,3 +459,33 @@ async def test_failing_startup_hook_leaves_nothing_listening():
     await asyncio.sleep(0)
     with pytest.raises(OSError):
         await Client.connect(port)
+
+
+async def test_shutdown_cancels_server_owned_tasks_and_logs_their_errors(caplog):
+    """create_task() outside a connection belongs to the server: cancelled and awaited at shutdown."""
+    from duck.utils.asyncio import create_task
+
+    started = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def forever() -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def failing() -> None:
+        raise RuntimeError("background job broke")
+
+    from tests.server.helpers import hello_handler
+
+    async with running(FuncHandler(hello_handler)):
+        create_task(forever())
+        broken = create_task(failing())
+        await asyncio.wait_for(started.wait(), TIMEOUT)
+        await asyncio.wait({broken}, timeout=TIMEOUT)
+    assert cancelled.is_set()  # the shutdown cancelled it; nothing left running
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and r.name == "duck.tasks"]
+    assert len(errors) == 1 and "background job broke" in errors[0].getMessage() + str(errors[0].exc_info)
