@@ -87,10 +87,27 @@ async def _as_coroutine(func: Callable[..., Awaitable[T]], args: tuple, kwargs: 
 
 
 def close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Finish async generators left open on ``loop`` and close it; a running loop is left alone."""
+    """Cancel tasks left on ``loop`` (as ``asyncio.run`` does), finish async generators, close it.
+
+    A running loop is left alone; a loop collected while another loop runs in this thread
+    (an async test) cannot run, so it is only closed.
+    """
     if loop.is_closed() or loop.is_running():
         return
     try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        loop.close()
+        return
+    try:
+        tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # Background tasks a view started (create_task) end here rather than being destroyed pending.
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
     finally:
         loop.close()

@@ -12,8 +12,9 @@
 
 :class:`Client` is for plain (sync) test functions; :class:`AsyncClient` is awaited in async ones.
 Both keep cookies between requests, build form, multipart and JSON bodies, and follow redirects
-on request. ``websocket_connect(path)`` opens an in-process WebSocket session (:mod:`duck.test.websocket`). The Host is ``testserver``: add it to ``ALLOWED_HOSTS`` in test settings, or call
-:func:`duck.test.utils.setup_test_environment` once per test session.
+on request; ``websocket_connect(path)`` opens an in-process WebSocket session
+(:mod:`duck.test.websocket`). The Host is ``testserver``: add it to ``ALLOWED_HOSTS`` in test
+settings, or call :func:`duck.test.utils.setup_test_environment` once per test session.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
+from duck.core.sync import close_loop
 from duck.exceptions import RequestEntityTooLarge
 from duck.http.datastructures import Headers
 from duck.http.request import Request
@@ -328,7 +330,7 @@ class Client(BaseClient):
         if self._loop is None or self._loop.is_closed():
             self._loop = asyncio.new_event_loop()
             # Closes the loop when the client is collected, so a forgotten close() leaks nothing.
-            self._finalizer = weakref.finalize(self, _close_loop, self._loop)
+            self._finalizer = weakref.finalize(self, close_loop, self._loop)
         return self._loop
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -454,19 +456,3 @@ class _LoopThread:
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(self._START_TIMEOUT)
-
-
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel tasks left on ``loop`` (as ``asyncio.run`` does), finish async generators, close it."""
-    if loop.is_closed() or loop.is_running():
-        return
-    try:
-        tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            # Background tasks a view started (create_task) end here rather than being destroyed pending.
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-    finally:
-        loop.close()

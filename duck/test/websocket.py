@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import MutableMapping, Sequence
+from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -91,8 +92,12 @@ class WebSocketRejected(Exception):
         self.headers = headers
         self.content = content
         self.close_code = close_code
-        how = f"closed with {close_code} before accepting" if close_code is not None else self.text.strip()[:200]
-        super().__init__(f"The server refused the WebSocket handshake to {path}: {status_code} ({how})")
+        try:
+            phrase = HTTPStatus(status_code).phrase
+        except ValueError:
+            phrase = ""
+        how = f" (closed with {close_code} before accepting)" if close_code is not None else ""
+        super().__init__(f"The server refused the WebSocket handshake to {path}: {status_code} {phrase}{how}".rstrip())
 
     @property
     def text(self) -> str:
@@ -160,6 +165,9 @@ class AsyncWebSocketSession:
         self.close_code: int | None = None
         self.close_reason = ""
         self._state = _CONNECTING
+        self._accepted = False
+        self._error_reported = False
+        self._crash: BaseException | None = None
         self._client_closed = False  # the test closed, or saw the server's close
         self._to_app: asyncio.Queue[ASGIMessage] | None = None
         self._from_app: asyncio.Queue[Message | _Closed | _Crashed] | None = None
@@ -207,15 +215,18 @@ class AsyncWebSocketSession:
         app = ASGIHandler(self._client._handler)
         self._app_task = loop.create_task(app(self._scope(), self._app_receive, self._app_send))
         self._app_task.add_done_callback(self._app_ended)
-        done, _ = await asyncio.wait({self._handshake, self._app_task}, timeout=self.timeout)
+        done, _ = await asyncio.wait(
+            {self._handshake, self._app_task}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if self._handshake.done():
-            if self._state == _OPEN:
-                return
+            if self._accepted:
+                return  # perhaps already closed again: receive() reports that
             await self._finish_app(self.timeout)  # refused: let the application end before reporting
             raise self._rejection()
         if self._app_task in done:
             self._app_task.result()  # raises the application's error, if it had one
             self._state = _CLOSED
+            # What uvicorn answers when the application returns without accepting or refusing.
             raise WebSocketRejected(self.path, 500, Headers(), b"The application ended without answering.\n")
         await self._finish_app(0)
         raise WebSocketTimeout(
@@ -305,6 +316,7 @@ class AsyncWebSocketSession:
             self.headers = Headers.from_raw(raw)
             self._client.cookies.update_from_headers(self.headers.getlist("set-cookie"))
             self._state = _OPEN
+            self._accepted = True
             self._handshake_done()
         elif kind == "websocket.close":
             self._state = _CLOSED
@@ -345,7 +357,6 @@ class AsyncWebSocketSession:
             self._state = _CLOSED
             self.close_code, self.close_reason = CloseCode.ABNORMAL_CLOSURE, ""
             self._from_app_put(_Closed(CloseCode.ABNORMAL_CLOSURE, ""))
-        self._handshake_done()
 
     # -- the test's side -------------------------------------------------------------------------
     async def send_text(self, data: str) -> None:
@@ -424,6 +435,8 @@ class AsyncWebSocketSession:
         self._check_started("receive")
         queue = self._from_app
         assert queue is not None
+        if self._crash is not None and queue.empty():
+            raise self._crash
         if self._client_closed and queue.empty():
             raise WebSocketDisconnect(self.close_code or CloseCode.ABNORMAL_CLOSURE, self.close_reason)
         wait = self.timeout if timeout is None else timeout
@@ -436,6 +449,8 @@ class AsyncWebSocketSession:
         if isinstance(item, Message):
             return item
         if isinstance(item, _Crashed):
+            self._crash = item.error
+            self._error_reported = True  # the test has seen it: leaving the session does not raise it again
             raise item.error
         self._client_closed = True
         raise WebSocketDisconnect(item.code, item.reason)
@@ -477,7 +492,8 @@ class AsyncWebSocketSession:
                         f"of the connection closing; it was cancelled."
                     )
                 return
-        if not task.cancelled() and task.exception() is not None:
+        if not task.cancelled() and task.exception() is not None and not self._error_reported:
+            self._error_reported = True
             raise task.exception()  # type: ignore[misc]
 
 
@@ -558,4 +574,3 @@ class WebSocketSession:
 
     def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         self._client._run(self._session.close(code, reason))
-
