@@ -87,9 +87,14 @@ def _port(text: str, whole: str) -> int:
 def handle(args: argparse.Namespace) -> int:
     host, port = parse_addrport(args.addrport)
     configure_settings(args.settings)
-    check_project()
     # Imported late: `duck --help` and `duck startproject` should not pay for the server.
     from duck.server import run
+    from duck.server.reload import is_reloader_child
+
+    if not args.reload or is_reloader_child():
+        # The reloader's parent never imports the project: its child checks, and a broken
+        # project then waits for the next file change instead of ending the command.
+        check_project()
 
     try:
         run(host, port, workers=args.workers, reload=args.reload)

@@ -206,3 +206,38 @@ def test_port_in_use_is_one_line(project):
         busy.listen()
         port = busy.getsockname()[1]
         assert_one_line_error(run_duck("runserver", str(port), cwd=project), "already in use")
+
+
+@pytest.mark.slow
+def test_reload_waits_for_a_broken_project_to_be_fixed(project):
+    """With --reload a syntax error is reported by the child; the command keeps running until the fix."""
+    _require_server()
+    views = project / "views.py"
+    good = views.read_text()
+    views.write_text("def welcome(request)\n    pass\n")
+    port = free_port()
+    log = project.parent / f"runserver-{port}.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "duck", "runserver", f"127.0.0.1:{port}", "--reload"],
+            cwd=project,
+            env=duck_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while "views.py" not in log.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, f"the reloader exited:\n{log.read_text()}"
+            time.sleep(0.1)
+        assert "views.py" in log.read_text()  # the child reported the broken file...
+        assert process.poll() is None  # ...and the reloader is still waiting for a fix
+        time.sleep(1.1)  # modification times have a one-second granularity on some filesystems
+        views.write_text(good)
+        wait_until_serving(process, f"http://127.0.0.1:{port}/", log)
+        status, _, body = fetch(f"http://127.0.0.1:{port}/")
+        assert status == 200 and b"mysite is running" in body
+    finally:
+        stop(process)
