@@ -158,6 +158,21 @@ def _validate(values: dict[str, Any]) -> None:
         raise ImproperlyConfigured("GROUPS_BACKEND must be 'memory' or 'redis'.")
     if values.get("GROUPS_OVERFLOW_POLICY") not in ("close", "drop"):
         raise ImproperlyConfigured("GROUPS_OVERFLOW_POLICY must be 'close' or 'drop'.")
+    _validate_groups(values)
+
+
+def _validate_groups(values: dict[str, Any]) -> None:
+    buffer = values.get("GROUPS_MAX_BUFFER")
+    if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
+        raise ImproperlyConfigured(
+            f"GROUPS_MAX_BUFFER must be a number of bytes (an int of at least 1), not {buffer!r}."
+        )
+    for name in ("GROUPS_REDIS_TIMEOUT", "GROUPS_REDIS_BACKOFF_MAX"):
+        value = values.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ImproperlyConfigured(f"{name} must be a positive number of seconds, not {value!r}.")
+    if not isinstance(values.get("GROUPS_REDIS_PREFIX"), str):
+        raise ImproperlyConfigured("GROUPS_REDIS_PREFIX must be a str, e.g. 'mysite:groups:'.")
 
 
 settings = LazySettings()

@@ -105,10 +105,18 @@ WEBSOCKET_SYNC_THREADS = 100
 GROUPS_BACKEND = "memory"
 # Redis URL for the redis backend; the DUCK_REDIS_URL environment variable overrides it.
 REDIS_URL = "redis://127.0.0.1:6379/0"
-# Messages queued for one connection before the overflow policy applies.
-GROUPS_QUEUE_SIZE = 256
-# "close" drops a client that falls behind with close code 1013; "drop" drops its oldest messages.
+# Bytes waiting to be sent to one client above which a broadcast is not given to it (the
+# overflow policy applies). 1 MiB holds thousands of chat messages: only a stalled client gets there.
+GROUPS_MAX_BUFFER = 1024 * 1024
+# "close" closes a client that falls behind with 1013 (try again later); "drop" skips the
+# broadcasts that do not fit for that client (it stays connected and misses them).
 GROUPS_OVERFLOW_POLICY = "close"
+# Prepended to group names to make Redis channel names, so several sites can share one Redis.
+GROUPS_REDIS_PREFIX = "duck:groups:"
+# Seconds one Redis operation (connect, publish, a subscription being confirmed) may take.
+GROUPS_REDIS_TIMEOUT = 5.0
+# Longest wait in seconds between two attempts to reconnect to Redis (the wait doubles from 0.1 s).
+GROUPS_REDIS_BACKOFF_MAX = 5.0
 
 # --- Background tasks -------------------------------------------------------------------
 # Seconds server-owned tasks get to finish after cancellation at shutdown.

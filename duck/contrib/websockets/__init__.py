@@ -5,11 +5,13 @@ dwebsocket face (:mod:`.dwebsocket`); ``@websocket`` + ``WebSocket`` the Starlet
 (:mod:`.routing`); every face talks to one
 :class:`WebSocketConnection` interface, implemented over duck's own server
 (:mod:`.protocol`) and over ASGI (:mod:`.asgi`). The wire protocol itself is done by the
-``websockets`` library's sans-I/O core.
+``websockets`` library's sans-I/O core. :mod:`.groups` broadcasts to many connections, in one
+process (memory) or across processes and machines (Redis).
 """
 
 from __future__ import annotations
 
+from duck.contrib.websockets import groups
 from duck.contrib.websockets.connection import Message, PreparedFrame, WebSocketConnection
 from duck.contrib.websockets.dwebsocket import accept_websocket, require_websocket
 from duck.contrib.websockets.enums import CloseCode, OpCode
@@ -28,6 +30,7 @@ __all__ = [
     "WebSocketState",
     "WebSocketView",
     "accept_websocket",
+    "groups",
     "require_websocket",
     "websocket",
 ]

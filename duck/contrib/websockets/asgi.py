@@ -13,11 +13,15 @@ this side maps the connection interface onto ASGI messages::
 
 Keepalive pings are the ASGI server's job (uvicorn's ``--ws-ping-interval``); :meth:`ping` does
 nothing here. ``RECEIVE_TIMEOUT`` bounds each wait for a message and closes with 1001.
+
+Broadcasts cannot write to a transport here: they go into the connection's outbox, bounded in
+bytes and drained by one writer task (``WebSocketConnection.try_send_prepared``, inherited).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +36,7 @@ from duck.contrib.websockets.connection import (
 )
 from duck.contrib.websockets.enums import CloseCode, OpCode
 from duck.utils.asyncio import current_owner
+from duck.utils.asyncio.supervisor import spawn
 
 if TYPE_CHECKING:
     from duck.contrib.websockets.options import ConnectionOptions
@@ -125,6 +130,16 @@ class ASGIWebSocket(WebSocketConnection):
         else:
             await self.send_bytes(frame.payload)
 
+    def close_nowait(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        if self._state == CLOSED:
+            return
+        self._drop_outbox()
+        refused = self._state == CONNECTING
+        self._mark_closed(code, reason)  # closed for the application now; its tasks are cancelled
+        # The websocket.close message needs an await: a task of its own, owned by the server
+        # (not by this connection, whose tasks the close just cancelled).
+        spawn(self._send_close(code, reason, refused), name="websocket close", context=contextvars.Context())
+
     async def ping(self, data: bytes = b"") -> None:
         """ASGI has no ping message: the server sends keepalive pings itself."""
         if self._state != OPEN:
@@ -135,6 +150,9 @@ class ASGIWebSocket(WebSocketConnection):
             return
         refused = self._state == CONNECTING
         self._mark_closed(code, reason)
+        await self._send_close(code, reason, refused)
+
+    async def _send_close(self, code: int, reason: str, refused: bool) -> None:
         try:
             if refused and "websocket.http.response" in self._scope.get("extensions", {}):
                 await self._refuse_with_403()

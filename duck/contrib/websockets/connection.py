@@ -21,6 +21,8 @@ closed with 1000; when it raises, with 1011 (the error is logged, never sent to 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
@@ -31,6 +33,7 @@ from websockets.frames import Opcode as _WSOpcode
 from duck.contrib.websockets.enums import CloseCode, OpCode
 from duck.exceptions import ConnectionClosed, InvalidHandshake
 from duck.utils.asyncio import TaskOwner
+from duck.utils.asyncio.supervisor import spawn
 
 if TYPE_CHECKING:
     from duck.contrib.websockets.options import ConnectionOptions
@@ -113,10 +116,12 @@ class PreparedFrame:
     """A message encoded once as a server frame, so it can be written to many connections.
 
     Server frames are not masked (RFC 6455 §5.1), so the same bytes are valid on every
-    connection: a broadcast to N clients encodes once instead of N times. On a connection
-    that negotiated permessage-deflate the frame cannot be reused (compression state is per
-    connection, RFC 7692 §7.2.3); :meth:`WebSocketConnection.send_prepared` then encodes the
-    payload for that connection, and ASGI connections send the payload through ``send``.
+    connection: a broadcast to N clients encodes once instead of N times. That holds on
+    connections that negotiated permessage-deflate too: RFC 7692 §6 lets an endpoint send any
+    message uncompressed (RSV1 clear), and an uncompressed message does not touch the
+    compressor's sliding window, so the connection's own compressed messages before and after
+    it stay valid (§7.2.3). Duck's server therefore writes :attr:`frame` as it is on every
+    connection; ASGI connections hand the payload to the server's ``send`` instead.
 
     Attributes:
         opcode: TEXT for ``str`` data, BINARY for bytes.
@@ -135,6 +140,23 @@ class PreparedFrame:
             self.payload = bytes(data)
         self.frame = Frame(_WSOpcode(self.opcode), self.payload).serialize(mask=False)
 
+    @classmethod
+    def from_payload(cls, opcode: OpCode, payload: bytes) -> PreparedFrame:
+        """A frame from payload bytes already encoded (UTF-8 for TEXT): no decode/encode round trip.
+
+        The caller vouches that a TEXT payload is valid UTF-8 (RFC 6455 §8.1); a broadcast
+        received from another process was encoded by duck's :meth:`__init__`.
+        """
+        frame = cls.__new__(cls)
+        frame.opcode = OpCode.TEXT if opcode == OpCode.TEXT else OpCode.BINARY
+        frame.payload = payload
+        frame.frame = Frame(_WSOpcode(frame.opcode), payload).serialize(mask=False)
+        return frame
+
+    def __len__(self) -> int:
+        """Size of the payload in bytes."""
+        return len(self.payload)
+
     @property
     def text(self) -> str:
         return self.payload.decode()
@@ -152,7 +174,18 @@ class WebSocketConnection(TaskOwner):
         subprotocol: the subprotocol agreed in the handshake, or None.
     """
 
-    __slots__ = ("_close_code", "_close_reason", "_state", "options", "request", "subprotocol")
+    __slots__ = (
+        "_close_callbacks",
+        "_close_code",
+        "_close_reason",
+        "_outbox",
+        "_outbox_bytes",
+        "_state",
+        "_writer",
+        "options",
+        "request",
+        "subprotocol",
+    )
 
     def __init__(self, request: Request, options: ConnectionOptions) -> None:
         TaskOwner.__init__(self)
@@ -162,6 +195,12 @@ class WebSocketConnection(TaskOwner):
         self._state = CONNECTING
         self._close_code: int | None = None
         self._close_reason = ""
+        self._close_callbacks: list[Callable[[WebSocketConnection], None]] | None = None
+        # Broadcast outbox (see try_send_prepared): created by the first broadcast that needs it,
+        # drained by the _writer task, which exists only while the outbox holds something.
+        self._outbox: collections.deque[PreparedFrame] | None = None
+        self._outbox_bytes = 0
+        self._writer: asyncio.Task[None] | None = None
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -191,13 +230,36 @@ class WebSocketConnection(TaskOwner):
         return ConnectionClosed(self._close_code or CloseCode.ABNORMAL_CLOSURE, self._close_reason)
 
     def _mark_closed(self, code: int, reason: str = "") -> None:
-        """Record the end of the connection and cancel the tasks it owns; implementations wake their waiters."""
+        """Record the end of the connection, cancel the tasks it owns and run the close callbacks.
+
+        Implementations wake their own waiters after this.
+        """
         if self._state == CLOSED:
             return
         self._state = CLOSED
         self._close_code = int(code)
         self._close_reason = reason
         self.cancel_tasks()
+        callbacks, self._close_callbacks = self._close_callbacks, None
+        for callback in callbacks or ():
+            try:
+                callback(self)
+            except Exception:
+                logger.exception("Close callback %r of %r raised", callback, self)
+
+    def add_close_callback(self, callback: Callable[[WebSocketConnection], None]) -> None:
+        """Call ``callback(connection)`` once, synchronously, when the connection closes.
+
+        This is how broadcast groups forget a connection: one list per connection, created by
+        the first callback, and nothing on the data path. On an already closed connection
+        the callback runs at once.
+        """
+        if self._state == CLOSED:
+            callback(self)
+            return
+        if self._close_callbacks is None:
+            self._close_callbacks = []
+        self._close_callbacks.append(callback)
 
     # -- the interface -----------------------------------------------------------------------
     async def accept(self, subprotocol: str | None = None, headers: Iterable[tuple[str, str]] | None = None) -> None:
@@ -245,6 +307,67 @@ class WebSocketConnection(TaskOwner):
             ConnectionClosed: the connection is closed.
         """
         raise NotImplementedError
+
+    def try_send_prepared(self, frame: PreparedFrame, max_buffer: int) -> bool:
+        """Hand ``frame`` to the connection without waiting: the broadcast fast path.
+
+        The message is taken when the connection is open and fewer than ``max_buffer`` bytes
+        are waiting for this client; otherwise nothing happens. Never awaits, never raises for
+        a closed connection, and the frame's bytes are shared, not copied.
+
+        This default queues the frame in an outbox drained in order by one writer task (owned
+        by the connection, so cancelled when it closes, and created only while the outbox holds
+        something); ASGI connections use it. Duck's server overrides it with a direct write.
+
+        Returns:
+            True if the message was written or queued; False if the connection is not open
+            or its buffer is full (the caller then applies its overflow policy).
+        """
+        if self._state != OPEN or self._outbox_bytes >= max_buffer:
+            return False
+        outbox = self._outbox
+        if outbox is None:
+            outbox = self._outbox = collections.deque()
+        outbox.append(frame)
+        self._outbox_bytes += len(frame.payload)
+        if self._writer is None:
+            # A fresh context keeps the caller's task owner (another connection's handler) out.
+            writer = self._drain_outbox()
+            self._writer = spawn(writer, name="websocket broadcast writer", owner=self, context=contextvars.Context())
+        return True
+
+    async def _drain_outbox(self) -> None:
+        """Send queued broadcasts in order; ends when the outbox is empty or the connection closed."""
+        outbox = self._outbox
+        try:
+            while outbox and self._state == OPEN:
+                frame = outbox.popleft()
+                self._outbox_bytes -= len(frame.payload)
+                await self.send_prepared(frame)
+        except ConnectionClosed:
+            pass  # the client left: what is queued is dropped with it
+        finally:
+            self._writer = None
+            if self._state != OPEN:
+                self._drop_outbox()
+
+    def _drop_outbox(self) -> None:
+        if self._outbox:
+            self._outbox.clear()
+        self._outbox_bytes = 0
+
+    def close_nowait(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """Start closing the connection without waiting (from synchronous code, e.g. a fan-out loop).
+
+        Queued broadcasts are dropped; the closing handshake goes on in the background, bounded
+        by ``WEBSOCKET_CLOSE_TIMEOUT``. Implementations mark the connection closed at once
+        (``closed`` is True, close callbacks ran); this default does it when its task runs.
+        Does nothing on a closed connection.
+        """
+        if self._state == CLOSED:
+            return
+        self._drop_outbox()
+        spawn(self.close(code, reason), name="websocket close", context=contextvars.Context())
 
     async def ping(self, data: bytes = b"") -> None:
         """Send a ping (RFC 6455 §5.5.2); the client's pong counts as activity.

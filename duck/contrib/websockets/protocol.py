@@ -366,17 +366,30 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     async def send_prepared(self, frame: PreparedFrame) -> None:
         if self._state != OPEN:
             raise self._send_error()
-        ws = self._ws
-        if ws.extensions:  # compressed per connection: the shared bytes are not valid here
-            if frame.opcode is OpCode.TEXT:
-                ws.send_text(frame.payload)
-            else:
-                ws.send_binary(frame.payload)
-            self._flush()
-        else:
-            self._transport.write(frame.frame)
+        # The shared, uncompressed bytes are valid with permessage-deflate too (RSV1 clear,
+        # RFC 7692 §6): websockets' sans-I/O state is not involved, so they go straight out.
+        self._transport.write(frame.frame)
         if self._write_paused:
             await self._drain()
+
+    def try_send_prepared(self, frame: PreparedFrame, max_buffer: int) -> bool:
+        # The broadcast fast path: one transport.write of shared bytes, no await, no queue.
+        # The transport's own buffer is the per-connection queue; its size is the backlog.
+        if self._state != OPEN:
+            return False
+        transport = self._transport
+        if transport.get_write_buffer_size() >= max_buffer:
+            return False
+        transport.write(frame.frame)
+        return True
+
+    def close_nowait(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        if self._state == OPEN:
+            check_close(code, reason)
+            self._close_now(code, reason)  # the close frame queues behind what is buffered
+        elif self._state == CONNECTING:
+            self._mark_closed(code, reason)
+            self._transport.close()
 
     async def ping(self, data: bytes = b"") -> None:
         if self._state != OPEN:

@@ -13,7 +13,9 @@
     urlpatterns = [path("/ws/myws", MyWebSocket, name="mywebsocket")]
 
 The same class serves duck's own server and ASGI servers. One instance per connection; its
-messages are handled in order, one at a time, by one task. ``on_close`` runs exactly once per
+messages are handled in order, one at a time, by one task. ``GROUPS = ["lobby"]`` joins
+broadcast groups before ``on_open``; ``self.broadcast(...)`` sends to them without waiting
+for slow clients (:mod:`duck.contrib.websockets.groups`). ``on_close`` runs exactly once per
 opened connection, whoever closed it. A handler that raises closes the connection with 1011
 (the error is logged, not sent). Tasks started with :func:`duck.utils.asyncio.create_task`
 inside the handlers are cancelled when the connection closes.
@@ -30,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from duck.conf import on_setting_changed
+from duck.contrib.websockets import groups
 from duck.contrib.websockets.asgi import run_asgi
 from duck.contrib.websockets.connection import WebSocketConnection
 from duck.contrib.websockets.enums import CloseCode
@@ -67,6 +70,8 @@ class WebSocketView:
       ``self.subprotocol`` (None when the client offered none of them).
     - ``PING_INTERVAL`` / ``PING_TIMEOUT``: None takes ``WEBSOCKET_PING_INTERVAL`` /
       ``WEBSOCKET_PING_TIMEOUT``; 0 disables keepalive pings for this view.
+    - ``GROUPS``: broadcast groups every connection joins once the handshake is complete,
+      before ``on_open`` runs (see :meth:`broadcast`, :meth:`join`, :meth:`leave`).
 
     Attributes:
         request: the upgrade request (``request.path_params``, query, headers, cookies).
@@ -79,6 +84,7 @@ class WebSocketView:
     SUBPROTOCOLS: ClassVar[list[str]] = []
     PING_INTERVAL: ClassVar[float | None] = None
     PING_TIMEOUT: ClassVar[float | None] = None
+    GROUPS: ClassVar[list[str]] = []
 
     request: Request
     connection: WebSocketConnection
@@ -126,6 +132,28 @@ class WebSocketView:
     async def ping(self, data: bytes = b"") -> None:
         await self.connection.ping(data)
 
+    # -- broadcast groups --------------------------------------------------------------------
+    async def broadcast(self, message: Any, group: str | None = None, exclude_self: bool = False) -> None:
+        """Send ``message`` to ``group``'s members, or with ``group=None`` to each group this
+        connection is in (``GROUPS`` and those joined since; a member of two of them gets it twice).
+
+        ``message`` is text (str), binary (bytes) or JSON (anything else); slow members never
+        make this wait (see :func:`duck.contrib.websockets.groups.send`).
+        """
+        exclude = self.connection if exclude_self else None
+        targets = [group] if group is not None else sorted(groups.groups_of(self.connection))
+        frame = groups.prepare(message)  # encoded once even for several groups
+        for name in targets:
+            await groups.send(name, frame, exclude=exclude)
+
+    async def join(self, group: str) -> None:
+        """Join ``group``; the connection leaves it by itself when it closes."""
+        await groups.add(group, self.connection)
+
+    async def leave(self, group: str) -> None:
+        """Leave ``group`` (nothing happens if this connection is not in it)."""
+        await groups.discard(group, self.connection)
+
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Close the connection (RFC 6455 §7.1.2) and wait until it is closed; ``on_close`` follows."""
         await self.connection.close(code, reason)
@@ -152,6 +180,13 @@ class WebSocketView:
         for key in initkwargs:
             if not hasattr(cls, key) or key.startswith("on_"):
                 raise ImproperlyConfigured(f"as_view() got {key!r}, which is not an attribute of {cls.__qualname__}.")
+        joined = initkwargs.get("GROUPS", cls.GROUPS)
+        if isinstance(joined, str) or not all(isinstance(name, str) and name for name in joined):
+            raise ImproperlyConfigured(
+                f"{cls.__qualname__}.GROUPS must be a list of group names: write [{joined!r}]."
+                if isinstance(joined, str)
+                else f"{cls.__qualname__}.GROUPS must be a list of non-empty strings, not {joined!r}."
+            )
         takes_code = _on_close_takes_code(cls.on_close)
         cache: list[Any] = [None, -1]  # [ConnectionOptions, settings generation it was read at]
 
@@ -220,12 +255,16 @@ async def _run(view: WebSocketView, takes_code: bool, connection: WebSocketConne
 
 async def _converse(view: WebSocketView, connection: WebSocketConnection) -> None:
     name = type(view).__qualname__
+    step = "joining GROUPS"
     try:
+        for group in view.GROUPS:
+            await groups.add(group, connection)  # before on_open: it may already broadcast
+        step = "on_open()"
         await view.on_open()
     except ConnectionClosed:
         return
     except Exception:
-        logger.exception("%s.on_open() raised; closing the connection with 1011", name)
+        logger.exception("%s: %s raised; closing the connection with 1011", name, step)
         await _close_quietly(connection, CloseCode.INTERNAL_ERROR)
         return
     receive = connection.receive
