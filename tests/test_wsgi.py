@@ -185,7 +185,7 @@ def test_body_above_server_max_body_size_is_refused_unread():
     environ = make_environ("POST", "/echo", CONTENT_LENGTH="1000001")
     environ["wsgi.input"] = UnreadableInput()
     result = call(environ)
-    assert result.status == "413 Request Entity Too Large"
+    assert result.status == "413 Content Too Large"
     assert b"SERVER_MAX_BODY_SIZE" in result.body
 
 

@@ -263,8 +263,16 @@ class StreamingResponse(HttpResponse):
     async def iter_async(self) -> AsyncIterator[bytes]:
         content = self.streaming_content
         if isinstance(content, AsyncIterable):
-            async for chunk in content:
-                yield self._encode(chunk)
+            iterator = content.__aiter__()
+            try:
+                async for chunk in iterator:
+                    yield self._encode(chunk)
+            finally:
+                # Leaving `async for` early (client gone) does not close the view's generator; do it
+                # now so its cleanup runs at once, not whenever the garbage collector finds it.
+                aclose = getattr(iterator, "aclose", None)
+                if aclose is not None:
+                    await aclose()
             return
         from duck.core.sync import run_sync
 

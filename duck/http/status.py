@@ -5,7 +5,16 @@ from __future__ import annotations
 from http import HTTPStatus
 
 REASON_PHRASES: dict[int, str] = {status.value: status.phrase for status in HTTPStatus}
-REASON_PHRASES[425] = "Too Early"
+# RFC 9110's names, which Python adopted only in 3.13: the wire is the same on every Python.
+REASON_PHRASES.update(
+    {
+        413: "Content Too Large",
+        414: "URI Too Long",
+        416: "Range Not Satisfiable",
+        422: "Unprocessable Content",
+        425: "Too Early",
+    }
+)
 
 
 def reason_phrase(status_code: int) -> str:

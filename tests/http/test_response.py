@@ -37,7 +37,15 @@ def test_defaults_and_content_length():
 
 @pytest.mark.parametrize(
     ("code", "phrase"),
-    [(404, "Not Found"), (418, "I'm a Teapot"), (425, "Too Early"), (599, "Server Error"), (299, "Success")],
+    [
+        (404, "Not Found"),
+        (413, "Content Too Large"),  # RFC 9110 names on every Python version
+        (414, "URI Too Long"),
+        (418, "I'm a Teapot"),
+        (425, "Too Early"),
+        (599, "Server Error"),
+        (299, "Success"),
+    ],
 )
 def test_reason_phrases_are_always_present(code, phrase):
     assert reason_phrase(code) == phrase
@@ -145,3 +153,22 @@ def test_file_response(tmp_path):
     finally:
         response.close()
     assert response.file.closed
+
+
+def test_closing_the_async_stream_early_closes_the_views_generator_at_once():
+    finished: list[str] = []
+
+    async def produce():
+        try:
+            for part in ("a", "b", "c"):
+                yield part
+        finally:
+            finished.append("cleanup")
+
+    async def take_one() -> tuple[bytes, list[str]]:
+        stream = StreamingResponse(produce()).iter_async()
+        first = await stream.__anext__()
+        await stream.aclose()  # what a front door does when the client goes away
+        return first, list(finished)  # before asyncio.run's own clean-up of leftover generators
+
+    assert asyncio.run(take_one()) == (b"a", ["cleanup"])

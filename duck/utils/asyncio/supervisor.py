@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import sys
 from collections.abc import Coroutine
 from typing import Any
 
@@ -122,6 +123,10 @@ supervisor = Supervisor()
 current_owner: contextvars.ContextVar[TaskOwner | None] = contextvars.ContextVar("duck_task_owner", default=None)
 
 
+# loop.create_task(context=...) arrived in Python 3.11.
+_CREATE_TASK_TAKES_CONTEXT = sys.version_info >= (3, 11)
+
+
 def spawn(
     coro: Coroutine[Any, Any, Any],
     *,
@@ -140,7 +145,12 @@ def spawn(
         report: log the task's exception; False when a caller receives the result instead.
     """
     loop = asyncio.get_running_loop()
-    task = loop.create_task(coro, name=name, context=context)
+    if context is None:
+        task = loop.create_task(coro, name=name)
+    elif _CREATE_TASK_TAKES_CONTEXT:
+        task = loop.create_task(coro, name=name, context=context)
+    else:  # Python 3.10: a task copies the context it is created in, which gives the same values
+        task = context.run(loop.create_task, coro, name=name)
     supervisor.add(task)
     if owner is not None:
         owner.adopt(task)

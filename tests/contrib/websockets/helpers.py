@@ -158,10 +158,14 @@ class Log(list):
         """Wait until ``predicate()`` holds, woken by each append."""
         if self._changed is None:
             self._changed = asyncio.Event()
-        async with asyncio.timeout(timeout):
+        changed = self._changed
+
+        async def until() -> None:
             while not predicate():
-                self._changed.clear()
-                await self._changed.wait()
+                changed.clear()
+                await changed.wait()
+
+        await asyncio.wait_for(until(), timeout)
 
 
 def ws_request(

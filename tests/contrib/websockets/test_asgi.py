@@ -39,10 +39,12 @@ class ASGIPeer:
         self.incoming.put_nowait(message)
 
     async def wait_for(self, predicate, timeout: float = WAIT) -> None:
-        async with asyncio.timeout(timeout):
+        async def until() -> None:
             while not predicate():
                 self.changed.clear()
                 await self.changed.wait()
+
+        await asyncio.wait_for(until(), timeout)
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.sent if m["type"] == kind]

@@ -139,15 +139,17 @@ class Inbox:
             TimeoutError: nothing arrived within ``timeout`` seconds.
         """
         try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    item = self.pop()
-                    if item is not None or self._closed:
-                        return item
-                    self._arrived.clear()  # safe: put() and close() run on this same loop
-                    await self._arrived.wait()
-        except TimeoutError:
+            return await asyncio.wait_for(self._next_async(), timeout)
+        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             raise TimeoutError(f"No WebSocket message arrived within {timeout} seconds.") from None
+
+    async def _next_async(self) -> Payload | None:
+        while True:
+            item = self.pop()
+            if item is not None or self._closed:
+                return item
+            self._arrived.clear()  # safe: put() and close() run on this same loop
+            await self._arrived.wait()
 
     def _resume_reader(self) -> None:
         if _running_loop() is self._loop:

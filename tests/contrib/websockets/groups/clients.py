@@ -64,7 +64,8 @@ class StalledClient:
 
     async def read_until(self, predicate: Callable[[], bool], timeout: float = WAIT) -> None:
         """Read and parse frames until ``predicate()`` holds or the connection ends."""
-        async with asyncio.timeout(timeout):
+
+        async def until() -> None:
             while not predicate():
                 data = await self.reader.read(65536)
                 if not data:
@@ -72,6 +73,8 @@ class StalledClient:
                 self.client.receive_data(data)
                 for event in self.client.events_received():
                     self._on_event(event)
+
+        await asyncio.wait_for(until(), timeout)
 
     def _on_event(self, event: Frame | Response) -> None:
         if isinstance(event, Response):
