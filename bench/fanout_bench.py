@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import os
 import queue
-import resource
 import shutil
 import socket
 import statistics
@@ -38,6 +37,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from common import free_port, raise_open_files_limit
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -57,14 +58,6 @@ class Result:
 
 
 # -- processes -------------------------------------------------------------------------------------
-def raise_open_files_limit() -> int:
-    """Raise the soft RLIMIT_NOFILE to the hard limit (children inherit it); returns the new limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
 def cpu_sets() -> tuple[str | None, str | None]:
     """(server CPUs, client CPUs) for taskset, or Nones when there is one CPU or no taskset."""
     cpus = sorted(os.sched_getaffinity(0))
@@ -75,12 +68,6 @@ def cpu_sets() -> tuple[str | None, str | None]:
 
 def pinned(cpus: str | None, command: list[str]) -> list[str]:
     return ["taskset", "-c", cpus, *command] if cpus else command
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:

@@ -17,24 +17,17 @@ Nothing here asserts a number: the machine decides them.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
+from common import BENCH, cpu_seconds, free_port, pinned, running
+
 VIEWS = ("/plaintext", "/json")
-STARTUP_TIMEOUT = 15.0
 
 
 @dataclass
@@ -46,16 +39,6 @@ class Result:
     cpu_us: float  # server CPU time (user + system) per request: robust to other load on the machine
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def pinned(core: int, args: list[str]) -> list[str]:
-    return ["taskset", "-c", str(core), *args] if shutil.which("taskset") else args
-
-
 def server_commands(port: int) -> dict[str, list[str]]:
     uvicorn = [sys.executable, "-m", "uvicorn", "starlette_app:app", "--app-dir", str(BENCH), "--port", str(port)]
     quiet = ["--log-level", "warning", "--no-access-log"]
@@ -64,43 +47,6 @@ def server_commands(port: int) -> dict[str, list[str]]:
         "uvicorn-h11": [*uvicorn, "--http", "h11", *quiet],
         "uvicorn-httptools": [*uvicorn, "--http", "httptools", *quiet],
     }
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with code {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not listen on port {port} within {STARTUP_TIMEOUT}s")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc; 0.0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.contextmanager
-def running(command: list[str], port: int) -> Iterator[int]:
-    log = open(os.devnull, "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(pinned(0, command), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        wait_until_listening(port, process)
-        yield process.pid  # taskset execs the server: same pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def wrk(url: str, duration: float, connections: int) -> tuple[float, float, int]:

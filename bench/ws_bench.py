@@ -41,24 +41,15 @@ machine decides them; the goals are printed next to the results.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import json
 import os
-import resource
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-STARTUP_TIMEOUT = 15.0
+from common import BENCH, free_port, pinned, raise_open_files_limit, running
+
 REFERENCE = "uvicorn-websockets"
 # The goals this benchmark reports against.
 GOAL_VS_UVICORN = 1.5
@@ -78,16 +69,6 @@ class Result:
     kib_per_idle: float = float("nan")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def pinned(core: int, args: list[str]) -> list[str]:
-    return ["taskset", "-c", str(core), *args] if shutil.which("taskset") else args
-
-
 def server_commands(port: int) -> dict[str, list[str]]:
     uvicorn = [sys.executable, "-m", "uvicorn", "ws_starlette_app:app", "--app-dir", str(BENCH), "--port", str(port)]
     quiet = ["--log-level", "warning", "--no-access-log", "--backlog", "4096", *UVICORN_NO_PINGS]
@@ -97,34 +78,6 @@ def server_commands(port: int) -> dict[str, list[str]]:
         "uvicorn-sansio": [*uvicorn, "--ws", "websockets-sansio", *quiet],
         "websockets": [sys.executable, str(BENCH / "ws_websockets_server.py"), str(port)],
     }
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with code {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"server did not listen on port {port} within {STARTUP_TIMEOUT}s")
-
-
-@contextlib.contextmanager
-def running(command: list[str], port: int) -> Iterator[int]:
-    log = open(os.devnull, "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(pinned(0, command), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        wait_until_listening(port, process)
-        yield process.pid  # taskset execs the server: same pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def load(mode: str, port: int, pid: int, options: list[str], timeout: float) -> dict[str, float]:
@@ -225,15 +178,6 @@ def goals(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def raise_fd_limit(needed: int) -> None:
-    """Servers inherit this process's descriptor limit; 10,000 sockets need more than the usual 1024."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if hard < needed:
-        print(f"warning: the descriptor limit ({hard}) is below {needed}: lower --idle", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per echo run (default: 10)")
@@ -255,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
                 sys.exit(f"{module} is not installed: run `pip install uvicorn starlette`.")
     if (os.cpu_count() or 1) < 2:
         print("warning: fewer than 2 CPUs: server and load generator share a core", file=sys.stderr)
-    raise_fd_limit(args.idle + 100)
+    limit = raise_open_files_limit()  # servers inherit it; 10,000 sockets need more than the usual 1024
+    if limit < args.idle + 100:
+        print(f"warning: the descriptor limit ({limit}) is below {args.idle + 100}: lower --idle", file=sys.stderr)
     results = run(servers, args)
     print(table(results) + goals(results))
     return 0
