@@ -36,6 +36,7 @@ from duck.contrib.websockets.connection import (
     PreparedFrame,
     WebSocketConnection,
 )
+from duck.contrib.websockets.deadlines import Deadlines, Due
 from duck.contrib.websockets.enums import CloseCode, OpCode
 from duck.contrib.websockets.handshake import to_websockets_request
 from duck.contrib.websockets.sansio import DuckServerProtocol, check_close, close_info
@@ -52,6 +53,7 @@ __all__ = ["WebSocketProtocol"]
 # websockets' own logger, outside the "duck" tree: its per-connection INFO lines ("connection
 # closed") stay quiet unless asked for, while duck's server logs "duck" at INFO.
 _ws_logger = logging.getLogger("websockets.server")
+logger = logging.getLogger("duck.websockets")
 
 _TEXT, _BINARY, _CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
 _WS_OPEN = State.OPEN
@@ -86,18 +88,16 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     """
 
     __slots__ = (
-        "_close_deadline",
+        "_deadlines",
         "_drain_waiter",
         "_early",
         "_frag_buf",
         "_frag_decoder",
         "_frag_op",
         "_handler",
-        "_last_rx",
         "_loop",
         "_lost",
         "_lost_waiter",
-        "_ping_sent",
         "_queue",
         "_read_paused",
         "_timer",
@@ -125,9 +125,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._lost = False
         self._lost_waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._last_rx = 0.0
-        self._ping_sent: float | None = None
-        self._close_deadline: float | None = None
+        self._deadlines: Deadlines = None  # type: ignore[assignment]  # set by connection_made
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -143,7 +141,13 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             max_size=options.max_size,
             logger=_ws_logger,
         )
-        self._last_rx = loop.time()
+        self._deadlines = Deadlines(
+            loop.time(),
+            receive_timeout=options.receive_timeout,
+            ping_interval=options.ping_interval,
+            ping_timeout=options.ping_timeout,
+            close_timeout=options.close_timeout,
+        )
         context = contextvars.copy_context()
         context.run(current_owner.set, self)  # tasks created by the handler belong to this connection
         spawn(self._main(self._handler), name=f"websocket {self.request.path}", context=context)
@@ -160,7 +164,8 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         ws.receive_data(data)
         events = ws.events_received()
         if state == OPEN:
-            self._last_rx = self._loop.time()
+            if events:
+                self._deadlines.frame_received(self._loop.time())
             for frame in events:
                 opcode = frame.opcode
                 if opcode is _TEXT or opcode is _BINARY:
@@ -479,8 +484,8 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._start_close_deadline()
 
     def _start_close_deadline(self) -> None:
-        if self._close_deadline is None and not self._lost:
-            self._close_deadline = self._loop.time() + self.options.close_timeout
+        if not self._deadlines.is_closing and not self._lost:
+            self._deadlines.closing(self._loop.time())
             self._arm()
 
     def _mark_closed(self, code: int, reason: str = "") -> None:
@@ -505,7 +510,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     # -- the timer -------------------------------------------------------------------------------
     def _arm(self) -> None:
         """Make the one timer fire at the next deadline; an existing earlier timer re-arms itself."""
-        deadline = self._next_deadline()
+        deadline = self._deadlines.next_deadline() if self._state == OPEN or self._deadlines.is_closing else None
         timer = self._timer
         if deadline is None:
             if timer is not None:
@@ -518,58 +523,35 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             timer.cancel()
         self._timer = self._loop.call_at(deadline, self._on_timer)
 
-    def _next_deadline(self) -> float | None:
-        if self._close_deadline is not None:
-            return self._close_deadline
-        if self._state != OPEN:
-            return None
-        options = self.options
-        last = self._last_rx
-        deadline = None if options.receive_timeout is None else last + options.receive_timeout
-        interval = options.ping_interval
-        if interval is not None:
-            sent = self._ping_sent
-            if sent is not None and last <= sent:  # a ping is waiting for an answer
-                due = sent + (options.ping_timeout if options.ping_timeout is not None else interval)
-            else:
-                due = last + interval
-            deadline = due if deadline is None else min(deadline, due)
-        return deadline
-
     def _on_timer(self) -> None:
         self._timer = None
         if self._lost:
             return
+        deadlines = self._deadlines
         now = self._loop.time() + _TIMER_SLACK
-        if self._close_deadline is not None:
-            if now >= self._close_deadline:
-                self._transport.abort()  # the client never finished closing
-                return
-        elif self._state == OPEN:
-            if self._read_paused:
-                self._last_rx = now  # we stopped reading, not the client: it is not idle
-            self._check_liveness(now)
+        if self._read_paused and not deadlines.is_closing:
+            deadlines.frame_received(now)  # we stopped reading, not the client: it is not idle
+        due = deadlines.due(now)
+        if due is Due.CLOSE_TIMEOUT:
+            self._transport.abort()  # the client never finished closing
+            return
+        if due is Due.RECEIVE_TIMEOUT:
+            self._close_now(CloseCode.GOING_AWAY, "receive timeout")
+        elif due is Due.PING_TIMEOUT:
+            logger.info(
+                "Closing WebSocket %s from %s: no answer to a keepalive ping within %gs.",
+                self.request.path,
+                _peer(self.request),
+                self.options.ping_timeout,
+            )
+            self._fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+        elif due is Due.PING:
+            self._ws.send_ping(b"")
+            self._flush()
+            deadlines.ping_sent(self._loop.time())
         self._arm()
 
-    def _check_liveness(self, now: float) -> None:
-        options = self.options
-        last = self._last_rx
-        if options.receive_timeout is not None and now - last >= options.receive_timeout:
-            self._close_now(CloseCode.GOING_AWAY, "receive timeout")
-            return
-        interval = options.ping_interval
-        if interval is None:
-            return
-        sent = self._ping_sent
-        if sent is not None and last <= sent:
-            if options.ping_timeout is not None:
-                if now - sent >= options.ping_timeout:
-                    self._fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
-                return
-            if now - sent < interval:
-                return
-        elif now - last < interval:
-            return
-        self._ws.send_ping(b"")
-        self._flush()
-        self._ping_sent = self._loop.time()
+
+def _peer(request: Request) -> str:
+    client = request.client
+    return f"{client[0]}:{client[1]}" if client else "an unknown client"
