@@ -45,6 +45,7 @@ SERVE_STATIC: bool | None = None
 
 # --- Request data limits ----------------------------------------------------------------
 # Largest request body (excluding uploaded files in multipart) read into memory: 413 above it.
+# A body larger than this is written to a temporary file as it arrives, never held in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB, as Django
 # Most form fields accepted in a query string or form body (hash-flooding / CPU guard): 400 above.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
@@ -64,9 +65,16 @@ SERVER_MAX_URL_LENGTH = 8 * 1024
 SERVER_MAX_HEADERS = 100
 # Seconds an idle keep-alive connection is kept open waiting for the next request.
 SERVER_KEEPALIVE_TIMEOUT = 5.0
-# Seconds a client has to send a complete request head (slowloris guard).
+# Seconds a client has to send a complete request head (slowloris guard); also the longest pause
+# allowed between two pieces of a request body.
 SERVER_HEAD_TIMEOUT = 10.0
-# Most simultaneous connections per process; new ones beyond it get 503 and are closed.
+# Bytes per second a request body must average once SERVER_BODY_RATE_GRACE has passed, or 408
+# (a body trickled a byte at a time would hold a connection forever); 0 disables. As Kestrel.
+SERVER_BODY_MIN_RATE = 240
+# Seconds a request body may take before SERVER_BODY_MIN_RATE applies (slow starts are normal).
+SERVER_BODY_RATE_GRACE = 5.0
+# Most simultaneous connections per process. At the limit a new connection takes the slot of a
+# closing, idle or too-slow one (a slow-body attack cannot lock real clients out); if none, 503.
 SERVER_MAX_CONNECTIONS = 10_000
 # Seconds graceful shutdown waits for in-flight requests before closing connections.
 SERVER_SHUTDOWN_TIMEOUT = 10.0
@@ -76,6 +84,11 @@ SERVER_HEADER = "duck"
 SERVER_ACCESS_LOG = True
 # Bytes buffered for a slow reader before the server stops pulling from a streaming response.
 SERVER_WRITE_HIGH_WATER = 64 * 1024
+# After an error response the server reads and drops what the client still sends, so the client
+# reads the response instead of a TCP reset (RFC 9112 §9.6); for at most this many seconds...
+SERVER_LINGER_TIMEOUT = 2.0
+# ...and at most this many bytes, so an error cannot be used to make the server read forever.
+SERVER_LINGER_MAX_BYTES = 1024 * 1024
 
 # --- WebSockets -------------------------------------------------------------------------
 # Origins allowed to open WebSockets besides the site's own host, e.g. ["https://app.example.com"].
@@ -95,6 +108,9 @@ WEBSOCKET_PING_TIMEOUT: float | None = 20.0
 WEBSOCKET_CLOSE_TIMEOUT = 5.0
 # Bytes buffered for a slow reader before send() waits for the socket to drain.
 WEBSOCKET_WRITE_HIGH_WATER = 64 * 1024
+# Bytes of received messages queued for a handler slower than its client before the socket stops
+# being read (TCP then pushes back); reading resumes at a quarter of it. Bounds memory per connection.
+WEBSOCKET_RECEIVE_HIGH_WATER = 4 * 1024 * 1024
 # dwebsocket compatibility: every view accepts WebSockets (with WebSocketMiddleware).
 WEBSOCKET_ACCEPT_ALL = False
 # Most sync (threaded) WebSocket views running at once; handshakes beyond it get 503.

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import enum
 import re
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
@@ -420,8 +421,10 @@ class MultipartParser:
             raise BadRequest("invalid multipart field encoding") from exc
 
 
-def parse_multipart(body: bytes, content_type: str, **limits: Any) -> tuple[MultiDict[str], MultiDict[UploadedFile]]:
-    """Parse a whole ``multipart/form-data`` body given its Content-Type header value.
+def parse_multipart(
+    body: bytes | Iterable[bytes], content_type: str, **limits: Any
+) -> tuple[MultiDict[str], MultiDict[UploadedFile]]:
+    """Parse a whole ``multipart/form-data`` body (bytes, or its pieces) given its Content-Type header value.
 
     ``limits`` are :class:`MultipartParser` keyword arguments (``charset``, ``max_fields``,
     ``max_memory_size``, ``spool_limit``, ``temp_dir``). A wrong media type or a missing or invalid
@@ -438,5 +441,6 @@ def parse_multipart(body: bytes, content_type: str, **limits: Any) -> tuple[Mult
     except UnicodeEncodeError:
         raise BadRequest("invalid multipart boundary") from None
     parser = MultipartParser(raw_boundary, **limits)
-    parser.feed(body)
+    for piece in (body,) if isinstance(body, bytes) else body:
+        parser.feed(piece)  # a malformed piece closes the parser (and its files) as it raises
     return parser.finish()

@@ -15,6 +15,7 @@ from urllib.parse import quote, urljoin
 
 from duck.conf import settings
 from duck.exceptions import BadRequest, DisallowedHost, RequestEntityTooLarge
+from duck.http.body import SpooledBody
 from duck.http.cookies import parse_cookie
 from duck.http.datastructures import Headers, MultiDict
 from duck.http.query import parse_qs
@@ -50,7 +51,7 @@ class Request:
         *,
         query_string: str = "",
         headers: Headers | None = None,
-        body: bytes = b"",
+        body: bytes | SpooledBody = b"",
         client: tuple[str, int] | None = None,
         server: tuple[str, int] | None = None,
         scheme: str = "http",
@@ -150,11 +151,18 @@ class Request:
     # -- body --------------------------------------------------------------------------------
     @property
     def body(self) -> bytes:
-        """The raw body. Above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (multipart excluded) it is refused with 413."""
+        """The raw body. Above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (multipart excluded) it is refused with 413.
+
+        A large body waits in a temporary file (see :class:`~duck.http.body.SpooledBody`) and is
+        read into memory only here, once, within that limit.
+        """
+        body = self._body
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and len(self._body) > limit and self.content_type != "multipart/form-data":
+        if limit is not None and len(body) > limit and self.content_type != "multipart/form-data":
             raise RequestEntityTooLarge(f"Request body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE ({limit} bytes).")
-        return self._body
+        if isinstance(body, SpooledBody):
+            return body.read()
+        return body
 
     def json(self) -> Any:
         """The body decoded as JSON.
@@ -179,8 +187,9 @@ class Request:
         if content_type == "multipart/form-data":
             from duck.http.multipart import parse_multipart
 
+            body = self._body
             return parse_multipart(
-                self._body,
+                body.chunks() if isinstance(body, SpooledBody) else body,
                 self.headers.get("content-type", ""),
                 charset=self.charset,
                 max_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
@@ -205,7 +214,9 @@ class Request:
         return self._form[1]
 
     def close(self) -> None:
-        """Release uploaded files' temporary storage; front doors call it after the response."""
+        """Release the body and uploaded files' temporary storage; front doors call it after the response."""
+        if isinstance(self._body, SpooledBody):
+            self._body.close()
         if "_form" in self.__dict__:
             for _, upload in self._form[1].multi_items():
                 upload.close()

@@ -7,6 +7,7 @@ so the per-request path never touches the settings object.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -26,11 +27,18 @@ class ServerConfig:
     max_headers: int = global_settings.SERVER_MAX_HEADERS
     keepalive_timeout: float = global_settings.SERVER_KEEPALIVE_TIMEOUT
     head_timeout: float = global_settings.SERVER_HEAD_TIMEOUT
+    body_min_rate: float = global_settings.SERVER_BODY_MIN_RATE
+    body_rate_grace: float = global_settings.SERVER_BODY_RATE_GRACE
     max_connections: int = global_settings.SERVER_MAX_CONNECTIONS
     shutdown_timeout: float = global_settings.SERVER_SHUTDOWN_TIMEOUT
     server_header: bytes = global_settings.SERVER_HEADER.encode("latin-1")
     access_log: bool = global_settings.SERVER_ACCESS_LOG
     write_high_water: int = global_settings.SERVER_WRITE_HIGH_WATER
+    linger_timeout: float = global_settings.SERVER_LINGER_TIMEOUT
+    linger_max_bytes: int = global_settings.SERVER_LINGER_MAX_BYTES
+    # A body larger than this is spooled to a temporary file as it arrives (DATA_UPLOAD_MAX_MEMORY_SIZE).
+    body_memory_limit: int = global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    upload_temp_dir: str | None = global_settings.FILE_UPLOAD_TEMP_DIR
 
     @classmethod
     def from_settings(cls) -> ServerConfig:
@@ -44,12 +52,23 @@ class ServerConfig:
             max_headers=int(settings.SERVER_MAX_HEADERS),
             keepalive_timeout=float(settings.SERVER_KEEPALIVE_TIMEOUT),
             head_timeout=float(settings.SERVER_HEAD_TIMEOUT),
+            body_min_rate=float(settings.SERVER_BODY_MIN_RATE),
+            body_rate_grace=float(settings.SERVER_BODY_RATE_GRACE),
             max_connections=int(settings.SERVER_MAX_CONNECTIONS),
             shutdown_timeout=float(settings.SERVER_SHUTDOWN_TIMEOUT),
             server_header=str(settings.SERVER_HEADER or "").encode("latin-1"),
             access_log=bool(settings.SERVER_ACCESS_LOG),
             write_high_water=int(settings.SERVER_WRITE_HIGH_WATER),
+            linger_timeout=float(settings.SERVER_LINGER_TIMEOUT),
+            linger_max_bytes=int(settings.SERVER_LINGER_MAX_BYTES),
+            body_memory_limit=_memory_limit(settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
+            upload_temp_dir=settings.FILE_UPLOAD_TEMP_DIR,
         )
+
+
+def _memory_limit(data_upload_max: int | None) -> int:
+    # DATA_UPLOAD_MAX_MEMORY_SIZE = None (Django's "no limit") still spools: at the default size.
+    return int(data_upload_max) if data_upload_max is not None else global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 class DateHeader:
@@ -95,16 +114,16 @@ class ServerState:
     Attributes:
         config: the limits, read once at start.
         handler: any object with ``async handle(request) -> HttpResponse``.
-        connections: transport -> protocol now driving it; an upgrade replaces the HTTP protocol with
-            the new one (so graceful shutdown can call its ``shutdown()``). A protocol's ``task``
-            attribute, when present, is its request in flight (awaited by graceful shutdown).
+        connections: transport -> protocol now driving it. Every protocol removes itself when its
+            connection is lost; an upgrade replaces the HTTP protocol with the new one, which is
+            told how to remove itself (``on_released``), so graceful shutdown can call its
+            ``shutdown()``. A protocol's ``task`` attribute, when present, is its request in flight
+            (awaited by graceful shutdown).
     """
 
     config: ServerConfig
     handler: Any
     connections: dict[asyncio.BaseTransport, Any] = field(default_factory=dict)
-    # Transports handed to another protocol by an upgrade; those protocols may end without telling us.
-    upgraded: set[asyncio.BaseTransport] = field(default_factory=set)
     date: DateHeader = field(init=False)
 
     def __post_init__(self) -> None:
@@ -113,7 +132,7 @@ class ServerState:
     def upgrade(self, transport: asyncio.BaseTransport, protocol: Any) -> None:
         """Record that ``transport`` is now driven by ``protocol`` (a WebSocket, after an upgrade)."""
         self.connections[transport] = protocol
-        self.upgraded.add(transport)
+        protocol.on_released = functools.partial(self.connections.pop, transport, None)
 
     def in_flight(self) -> list[asyncio.Task[Any]]:
         """The tasks answering requests right now (graceful shutdown waits for them)."""
@@ -124,8 +143,19 @@ class ServerState:
                 tasks.append(task)
         return tasks
 
-    def prune(self) -> None:
-        """Forget upgraded connections whose transport is closing (HTTP connections remove themselves)."""
-        for transport in [t for t in self.upgraded if t.is_closing()]:
-            self.upgraded.discard(transport)
-            self.connections.pop(transport, None)
+    def make_room(self, now: float) -> bool:
+        """At the connection limit, evict the connection that gives way most readily; False if none may.
+
+        O(connections), paid only when the server is full. See ``phases.eviction_rank`` for the order.
+        """
+        victim, lowest = None, None
+        for protocol in self.connections.values():
+            rank_of = getattr(protocol, "eviction_rank", None)
+            rank = rank_of(now) if rank_of is not None else None
+            if rank is not None and (lowest is None or rank < lowest):
+                victim, lowest = protocol, rank
+        if victim is None:
+            return False
+        self.connections.pop(victim.transport, None)
+        victim.evict()
+        return True

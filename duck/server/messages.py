@@ -95,20 +95,48 @@ def _has_token(value: bytes, token: bytes) -> bool:
     return any(item.strip().lower() == token for item in value.split(b","))
 
 
-def split_target(target: bytes) -> tuple[str, str]:
-    """The percent-decoded path and the raw query string of a request target (RFC 9112 §3.2).
+def split_target(target: bytes) -> tuple[str, str, str | None]:
+    """The percent-decoded path, the raw query string and the authority of a request target (RFC 9112 §3.2).
 
-    Origin form (``/a%20b?x=1``) is the common case; absolute form (``http://host/p?q``, sent to
-    proxies) is reduced to its path; asterisk form (``*``, for ``OPTIONS``) is kept as ``*``.
+    Origin form (``/a%20b?x=1``) is the common case and has no authority. Absolute form
+    (``http://host:8080/p?q``, sent to proxies) gives its path and ``host:8080``: RFC 9112 §3.2.2
+    makes that authority win over the Host header. Asterisk form (``*``, for ``OPTIONS``) is kept as ``*``.
+
+    Raises:
+        ValueError: an absolute-form target with user information (RFC 9110 §4.2.4), no host, or a bad port.
     """
     text = target.decode("ascii")  # h11 guarantees visible ASCII in the target
+    authority = None
     if text[0] != "/" and text != "*":
         parts = urlsplit(text)
+        if not parts.scheme or not parts.netloc or "@" in parts.netloc or parts.port == 0:
+            raise ValueError("not an absolute-form target duck accepts")
+        authority = parts.netloc  # parts.port raised ValueError above if the port is not a number
         text = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     path, _, query = text.partition("?")
     if "%" in path:
         path = unquote(path)
-    return path, query
+    return path, query, authority
+
+
+# One Transfer-Encoding field line of a raw request head, its value captured.
+_TE_LINE_RE = re.compile(rb"\r\ntransfer-encoding[ \t]*:([^\r\n]*)", re.IGNORECASE)
+
+
+def transfer_coding_status(head: bytes) -> int:
+    """The status for a Transfer-Encoding h11 cannot take (it reports them all as 501).
+
+    RFC 9112 §6.3 ¶4: a request whose final coding is not chunked (``chunked, gzip``), or that is
+    chunked twice, cannot be framed: 400, and the connection closes. Only a request that is
+    correctly framed but uses a coding the server does not know (``gzip, chunked``) gets 501
+    (RFC 9112 §6.1).
+    """
+    codings = [
+        coding.strip().lower() for value in _TE_LINE_RE.findall(head) for coding in value.split(b",") if coding.strip()
+    ]
+    if b"chunked" in codings and (codings.count(b"chunked") > 1 or codings[-1] != b"chunked"):
+        return 400
+    return 501
 
 
 class ResponseHead:

@@ -21,6 +21,7 @@ from typing import Any
 
 import h11
 
+from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, UpgradeResponse
@@ -35,20 +36,14 @@ from duck.server.messages import (
     protocol_error_status,
     render_head,
     split_target,
+    transfer_coding_status,
 )
+from duck.server.phases import BodyPace, Phase, eviction_rank
 
 logger = logging.getLogger("duck.server")
 access_logger = logging.getLogger("duck.access")
 
-# What the connection timer is guarding (one timer handle per connection, re-armed lazily).
-_IDLE = 1  # waiting for the first byte of a request: SERVER_KEEPALIVE_TIMEOUT
-_HEAD = 2  # a request head has started and is not complete: SERVER_HEAD_TIMEOUT (slowloris)
-_LINGER = 3  # an error was sent: read and drop what the client still sends, then close
-_BODY = 4  # a request body is being read: no byte for SERVER_HEAD_TIMEOUT means it stalled (slow POST)
-
-# After an error response we keep reading (and dropping) for this long before closing, so the client
-# gets our response rather than a TCP reset caused by its unread bytes (RFC 9112 §9.6).
-_LINGER_TIMEOUT = 2.0
+_IDLE, _HEAD, _BODY, _ANSWERING, _LINGER = Phase.IDLE, Phase.HEAD, Phase.BODY, Phase.ANSWERING, Phase.LINGER
 # A body larger than this is written apart from its head rather than copied into one buffer.
 _COPY_LIMIT = 64 * 1024
 
@@ -58,7 +53,6 @@ class RequestCycle:
 
     __slots__ = (
         "body",
-        "body_size",
         "bytes_sent",
         "event",
         "has_body",
@@ -78,8 +72,7 @@ class RequestCycle:
         self.has_body = has_body
         self.http11 = event.http_version == b"1.1"
         self.head = event.method == b"HEAD"
-        self.body: list[bytes] = []
-        self.body_size = 0
+        self.body: SpooledBody | None = None
         self.request: Request | None = None
         self.task: asyncio.Task[None] | None = None
         self.response_started = False
@@ -111,10 +104,15 @@ class HttpProtocol(asyncio.Protocol):
         self._writable = True
         self._drain_waiter: asyncio.Future[None] | None = None
         self._closing = False  # graceful shutdown: close once the response in flight is sent
-        self._timer_kind = 0
-        self._deadline = 0.0
+        self.phase = _IDLE
+        self._deadline = 0.0  # when the current phase's time is up (the timer may fire earlier)
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
+        self._pace: BodyPace | None = None  # the deadline of the body being read (BODY phase)
+        self._head_started = 0.0  # when the head being read started (HEAD phase): eviction rank
+        self._received = 0  # bytes of the head being read (HEAD phase), or dropped (LINGER phase)
+        # The raw bytes of the head being parsed, kept only to tell why h11 refused a Transfer-Encoding.
+        self._head_pieces: list[bytes] = []
 
     def __repr__(self) -> str:
         client = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
@@ -127,25 +125,27 @@ class HttpProtocol(asyncio.Protocol):
         self.client = _address(transport.get_extra_info("peername"))
         self.server = _address(transport.get_extra_info("sockname"))
         connections = self.state.connections
-        if len(connections) >= self.config.max_connections:
-            self.state.prune()
-            if len(connections) >= self.config.max_connections:
-                logger.debug("Refusing %s: SERVER_MAX_CONNECTIONS (%d) reached", self.client, len(connections))
-                self._refuse(503, "Too many connections; try again later.")
-                return
+        if len(connections) >= self.config.max_connections and not self.state.make_room(self.loop.time()):
+            logger.debug("Refusing %s: SERVER_MAX_CONNECTIONS (%d) reached", self.client, len(connections))
+            self._refuse(503, "Too many connections; try again later.")
+            return
         connections[transport] = self
         self.transport.set_write_buffer_limits(high=self.config.write_high_water)
         self._arm(_IDLE, self.config.keepalive_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.connections.pop(self.transport, None)
-        self._timer_kind = 0
+        self.phase = _ANSWERING  # no deadline is due any more
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._head_pieces = []
         cycle = self.cycle
-        if cycle is not None and cycle.task is not None and not cycle.task.done():
-            cycle.task.cancel()  # nobody is left to read the answer
+        if cycle is not None:
+            if cycle.task is not None and not cycle.task.done():
+                cycle.task.cancel()  # nobody is left to read the answer
+            elif cycle.body is not None:
+                cycle.body.close()  # a body cut off mid-way: its memory or temporary file goes now
         self._wake_writer()
 
     def data_received(self, data: bytes) -> None:
@@ -157,13 +157,26 @@ class HttpProtocol(asyncio.Protocol):
                 self._reading_paused = True
                 self.transport.pause_reading()
             return
-        if self._timer_kind == _LINGER:
-            return  # an error was sent; drop the rest
+        phase = self.phase
+        if phase is _IDLE:
+            self._head_pieces = [data]
+        elif phase is _HEAD:
+            self._head_pieces.append(data)
+            self._received += len(data)
+        elif phase is _LINGER:
+            self._drop(len(data))
+            return
         self.conn.receive_data(data)
         self._handle_events()
 
+    def _drop(self, size: int) -> None:
+        """An error was sent: drop what still comes, but only up to SERVER_LINGER_MAX_BYTES."""
+        self._received += size
+        if self._received > self.config.linger_max_bytes:
+            self.transport.close()
+
     def eof_received(self) -> bool:
-        if self._timer_kind == _LINGER:
+        if self.phase is _LINGER:
             self.transport.close()
             return False
         self.conn.receive_data(b"")
@@ -185,6 +198,20 @@ class HttpProtocol(asyncio.Protocol):
         if not self._busy and self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
+    def eviction_rank(self, now: float) -> float | None:
+        """How readily this connection gives its slot up when the server is full (see ``phases``)."""
+        phase = self.phase
+        if phase is _BODY and self._pace is not None:
+            return eviction_rank(phase, self._pace.received, now - self._pace.start, self.config.body_min_rate)
+        return eviction_rank(phase, self._received, now - self._head_started, self.config.body_min_rate)
+
+    def evict(self) -> None:
+        """Give the slot up to a new connection: a request being read is told 503, then the connection closes."""
+        transport = self.transport
+        if self.phase in (_HEAD, _BODY) and not transport.is_closing():
+            transport.write(error_response(503, "The server is full; try again.", self.state.date.current()))
+        transport.close()
+
     @property
     def busy(self) -> bool:
         """True while a request is being answered."""
@@ -204,7 +231,10 @@ class HttpProtocol(asyncio.Protocol):
             try:
                 event = conn.next_event()
             except h11.RemoteProtocolError as exc:
-                self._refuse(protocol_error_status(exc), str(exc))
+                status = protocol_error_status(exc)
+                if status == 501:  # h11 says 501 for every Transfer-Encoding it refuses; some are 400
+                    status = transfer_coding_status(b"".join(self._head_pieces))
+                self._refuse(status, str(exc) if status == 501 else "Transfer-Encoding must end with chunked, once.")
                 return
             event_type = type(event)
             if event_type is h11.Request:
@@ -225,20 +255,31 @@ class HttpProtocol(asyncio.Protocol):
                 self.transport.close()
                 return
             else:  # NEED_DATA (or PAUSED while a protocol switch is pending)
-                if self.cycle is not None:
-                    self._arm(_BODY, self.config.head_timeout)  # more body due; progress pushes this back
-                elif self._timer_kind == _IDLE:
+                if self.phase is _BODY:
+                    self._arm_at(_BODY, self._pace.deadline())  # type: ignore[union-attr]  # progress moves it
+                elif self.phase is _IDLE:
+                    self._head_started = self.loop.time()
+                    self._received = sum(len(piece) for piece in self._head_pieces)
                     self._arm(_HEAD, self.config.head_timeout)  # part of a head came: the rest is due
                 return
 
     def _on_request(self, event: h11.Request) -> bool:
-        self._timer_kind = 0  # the head is complete (a body still due re-arms on NEED_DATA)
+        self._head_pieces = []
         try:
             keep_alive, has_body = check_request(event, self.config)
         except RequestRefused as exc:
             self._refuse(exc.status, exc.message)
             return False
         self.cycle = RequestCycle(event, keep_alive, has_body)
+        if has_body:
+            config = self.config
+            self.phase = _BODY
+            self._pace = BodyPace(
+                self.loop.time(),
+                stall=config.head_timeout,
+                min_rate=config.body_min_rate,
+                grace=config.body_rate_grace,
+            )
         if self.conn.they_are_waiting_for_100_continue:
             # RFC 9110 §10.1.1: the limits passed, so invite the body; sent before we read any of it.
             interim = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
@@ -247,12 +288,17 @@ class HttpProtocol(asyncio.Protocol):
 
     def _on_body(self, data: bytes) -> bool:
         cycle = self.cycle
-        assert cycle is not None
-        cycle.body_size += len(data)
-        if cycle.body_size > self.config.max_body_size:  # chunked bodies have no size up front
-            self._refuse(413, f"The request body is larger than {self.config.max_body_size} bytes.")
+        assert cycle is not None and self._pace is not None
+        config = self.config
+        body = cycle.body
+        if body is None:
+            body = cycle.body = SpooledBody(config.body_memory_limit, config.upload_temp_dir)
+        if body.size + len(data) > config.max_body_size:  # chunked bodies have no size up front
+            body.close()
+            self._refuse(413, f"The request body is larger than {config.max_body_size} bytes.")
             return False
-        cycle.body.append(data)
+        body.write(data)  # past body_memory_limit this goes to a temporary file, not to memory
+        self._pace.progress(len(data), self.loop.time())
         return True
 
     def _dispatch(self) -> None:
@@ -260,19 +306,23 @@ class HttpProtocol(asyncio.Protocol):
         assert cycle is not None
         event = cycle.event
         try:
-            path, query = split_target(event.target)
+            path, query, authority = split_target(event.target)
         except ValueError:
             self._refuse(400, "Malformed request target.")
             return
-        self._timer_kind = 0  # no timer while the request is answered
+        self.phase = _ANSWERING  # no deadline while the request is answered
+        self._pace = None
+        headers = Headers.from_raw(event.headers.raw_items())  # a list: faster than iterating h11 Headers
+        if authority is not None:
+            headers["host"] = authority  # RFC 9112 §3.2.2: an absolute-form target's authority wins
         body = cycle.body
-        cycle.body = []
+        cycle.body = None
         cycle.request = Request(
             event.method.decode("ascii"),
             path,
             query_string=query,
-            headers=Headers.from_raw(event.headers.raw_items()),  # a list: faster than iterating h11 Headers
-            body=body[0] if len(body) == 1 else b"".join(body),
+            headers=headers,
+            body=b"" if body is None else body.read() if body.in_memory else body,
             client=self.client,
             server=self.server,
             scheme="http",
@@ -418,6 +468,9 @@ class HttpProtocol(asyncio.Protocol):
             self._arm(_IDLE, self.config.keepalive_timeout)
             return
         self._arm(_HEAD, self.config.head_timeout)
+        self._head_started = self.loop.time()
+        self._head_pieces = [trailing]
+        self._received = len(trailing)
         if trailing:
             conn.receive_data(trailing)
         if closed:
@@ -427,7 +480,7 @@ class HttpProtocol(asyncio.Protocol):
     def _upgrade(self, response: UpgradeResponse) -> None:
         """Hand the transport to the protocol the upgrade built (a WebSocket); h11 sends nothing."""
         transport = self.transport
-        self._timer_kind = 0
+        self.phase = _ANSWERING  # the WebSocket has deadlines of its own
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -460,12 +513,16 @@ class HttpProtocol(asyncio.Protocol):
         """Send a short error response with ``Connection: close`` and close (after a lingering read)."""
         transport = self.transport
         self._busy = False
-        if transport.is_closing() or self._timer_kind == _LINGER:
+        if transport.is_closing() or self.phase is _LINGER:
             return  # closed, or an error response was sent already
         transport.write(error_response(status, message[:200], self.state.date.current()))
+        cycle = self.cycle
+        if cycle is not None and cycle.body is not None:
+            cycle.body.close()  # a refused body's memory or temporary file goes now
         if transport.can_write_eof():
             transport.write_eof()
-            self._arm(_LINGER, _LINGER_TIMEOUT)
+            self._received = 0
+            self._arm(_LINGER, self.config.linger_timeout)
             if self._reading_paused:
                 self._reading_paused = False
                 transport.resume_reading()
@@ -473,10 +530,13 @@ class HttpProtocol(asyncio.Protocol):
             transport.close()
 
     # -- timer -----------------------------------------------------------------------------------
-    def _arm(self, kind: int, timeout: float) -> None:
-        """Guard the connection with a deadline; the one timer handle is moved only when it must fire sooner."""
-        self._timer_kind = kind
-        deadline = self.loop.time() + timeout
+    def _arm(self, phase: Phase, timeout: float) -> None:
+        """Enter ``phase``, guarded by a deadline ``timeout`` seconds from now."""
+        self._arm_at(phase, self.loop.time() + timeout)
+
+    def _arm_at(self, phase: Phase, deadline: float) -> None:
+        """Enter ``phase`` with its deadline; the one timer handle is moved only when it must fire sooner."""
+        self.phase = phase
         self._deadline = deadline
         timer = self._timer
         if timer is None or deadline < self._timer_when:
@@ -487,18 +547,23 @@ class HttpProtocol(asyncio.Protocol):
 
     def _on_timer(self) -> None:
         self._timer = None
-        kind = self._timer_kind
-        if not kind or self.transport.is_closing():
+        phase = self.phase
+        if phase is _ANSWERING or self.transport.is_closing():
             return
-        if self.loop.time() < self._deadline:
-            self._timer = self.loop.call_at(self._deadline, self._on_timer)
-            self._timer_when = self._deadline
+        now = self.loop.time()
+        if now < self._deadline:  # the deadline moved later since this timer was set
+            self._arm_at(phase, self._deadline)
             return
-        self._timer_kind = 0
-        if kind == _HEAD:
+        if phase is _HEAD:
             self._refuse(408, f"The request head was not complete within {self.config.head_timeout:g} seconds.")
-        elif kind == _BODY:
-            self._refuse(408, f"No part of the request body came for {self.config.head_timeout:g} seconds.")
+        elif phase is _BODY:
+            pace = self._pace
+            assert pace is not None
+            reason = pace.too_slow(now)
+            if reason is None:
+                self._arm_at(_BODY, pace.deadline())
+            else:
+                self._refuse(408, reason)
         else:
             self.transport.close()  # an idle keep-alive connection, or the end of a lingering close
 

@@ -185,7 +185,6 @@ class Server:
         for transport in list(state.connections):
             transport.abort()
         state.connections.clear()
-        state.upgraded.clear()
         self._remove_signal_handlers(loop)
         server, self._server = self._server, None
         try:  # on Python >= 3.12.1 this also waits for the aborted connections to be released
@@ -203,7 +202,6 @@ class Server:
             if tasks:
                 await asyncio.wait(tasks, timeout=min(0.05, max(0.0, deadline - loop.time())))
                 continue
-            state.prune()
             if not state.connections:
                 return
             await asyncio.sleep(0.02)  # upgraded protocols closing (no event to await for them)

@@ -14,6 +14,7 @@ from duck.server.messages import (
     error_response,
     render_head,
     split_target,
+    transfer_coding_status,
 )
 
 
@@ -49,17 +50,43 @@ def test_check_request_counts_the_head_size_of_a_complete_head():
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
-        (b"/", ("/", "")),
-        (b"/a%20b?x=%20&y", ("/a b", "x=%20&y")),
-        (b"/caf%C3%A9", ("/café", "")),
-        (b"/%2F?", ("//", "")),
-        (b"*", ("*", "")),
-        (b"http://example.com/p?q=1", ("/p", "q=1")),
-        (b"http://example.com", ("/", "")),
+        (b"/", ("/", "", None)),
+        (b"/a%20b?x=%20&y", ("/a b", "x=%20&y", None)),
+        (b"/caf%C3%A9", ("/café", "", None)),
+        (b"/%2F?", ("//", "", None)),
+        (b"*", ("*", "", None)),
+        (b"http://example.com/p?q=1", ("/p", "q=1", "example.com")),
+        (b"http://example.com", ("/", "", "example.com")),
+        (b"https://Other.example:8443/x", ("/x", "", "Other.example:8443")),
     ],
 )
-def test_split_target(target: bytes, expected: tuple[str, str]):
+def test_split_target(target: bytes, expected: tuple[str, str, str | None]):
     assert split_target(target) == expected
+
+
+@pytest.mark.parametrize(
+    "target", [b"http://user:pw@example.com/", b"http:///p", b"http://example.com:x/", b"example.com/p"]
+)
+def test_split_target_refuses_absolute_forms_it_cannot_trust(target: bytes):
+    with pytest.raises(ValueError):
+        split_target(target)
+
+
+@pytest.mark.parametrize(
+    ("codings", "status"),
+    [
+        ([b"chunked, gzip"], 400),  # chunked not last: the body cannot be framed
+        ([b"chunked, chunked"], 400),
+        ([b"chunked", b"chunked"], 400),  # two fields are one list (RFC 9110 §5.3)
+        ([b"gzip", b"chunked"], 501),  # framed, but gzip is a coding duck does not speak
+        ([b"gzip, chunked"], 501),
+        ([b"gzip"], 501),
+        ([b"identity"], 501),
+    ],
+)
+def test_transfer_coding_status(codings: list[bytes], status: int):
+    head = b"POST / HTTP/1.1\r\nHost: h" + b"".join(b"\r\nTransfer-Encoding: " + c for c in codings) + b"\r\n\r\n"
+    assert transfer_coding_status(head) == status
 
 
 def head(status: int = 200, headers=None, **kwargs):

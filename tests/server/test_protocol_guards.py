@@ -48,6 +48,14 @@ from tests.server.helpers import (
         (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),  # RFC 9112 §6.1
         (b"GARBAGE\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400),  # RFC 9112 §6.3
+        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            400,
+        ),
+        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+        (b"GET http://user@h/ HTTP/1.1\r\nHost: h\r\n\r\n", 400),  # RFC 9110 §4.2.4: no userinfo
     ],
     ids=[
         "http2",
@@ -64,6 +72,11 @@ from tests.server.helpers import (
         "te-http1.0",
         "garbage",
         "te-gzip",
+        "te-chunked-not-last",
+        "te-chunked-twice",
+        "te-two-chunked-fields",
+        "te-gzip-then-chunked",
+        "absolute-form-userinfo",
     ],
 )
 async def test_refused_requests_get_status_and_close(raw: bytes, status: int):
@@ -125,27 +138,69 @@ async def test_bytes_after_a_refusal_are_dropped_then_connection_closes_on_eof()
     assert transport.closed
 
 
-async def test_connection_over_the_limit_gets_503():
-    protocol, transport = open_protocol(Echo(), max_connections=1)
-    assert not transport.closed
-    extra = HttpProtocol(protocol.state)  # a second connection to the same server
+def second_connection(state) -> tuple[HttpProtocol, FakeTransport]:
+    extra = HttpProtocol(state)  # another connection to the same server
     extra_transport = FakeTransport()
     extra_transport.set_protocol(extra)
     extra.connection_made(extra_transport)
+    return extra, extra_transport
+
+
+async def test_connection_over_the_limit_gets_503_when_no_slot_can_be_freed():
+    answer = asyncio.Event()
+
+    async def slow(request: Request) -> HttpResponse:
+        await answer.wait()
+        return PlainTextResponse("late")
+
+    protocol, transport = open_protocol(FuncHandler(slow), max_connections=1)
+    protocol.data_received(GET)  # being answered: never evicted
+    _extra, extra_transport = second_connection(protocol.state)
     (resp,) = parse(extra_transport.take())
     assert (resp.status, resp.header(b"connection")) == (503, b"close")
     assert list(protocol.state.connections) == [transport]
+    answer.set()
+    await settle(protocol)
 
 
-async def test_closed_upgraded_connections_do_not_count_against_the_limit():
+async def test_an_idle_keepalive_connection_gives_its_slot_to_a_new_one():
     protocol, transport = open_protocol(Echo(), max_connections=1)
-    protocol.state.upgrade(transport, object())  # as after an upgrade
-    transport.closed = True  # ...whose connection has since ended
-    extra = HttpProtocol(protocol.state)
-    extra_transport = FakeTransport()
-    extra.connection_made(extra_transport)
-    assert extra_transport.take() == b""
+    _extra, extra_transport = second_connection(protocol.state)
+    assert extra_transport.take() == b"" and not extra_transport.closed
+    assert transport.closed and transport.take() == b""  # closed quietly, as a keep-alive timeout would
     assert list(protocol.state.connections) == [extra_transport]
+
+
+async def test_a_trickled_body_gives_its_slot_to_a_new_connection():
+    protocol, transport = open_protocol(Echo(), max_connections=1, body_min_rate=240)
+    protocol.data_received(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nx")
+    await asyncio.sleep(0.05)  # one byte in 50 ms: 20 bytes/s, far below 240
+    _extra, extra_transport = second_connection(protocol.state)
+    (resp,) = parse(transport.take())
+    assert resp.status == 503 and transport.closed
+    assert not extra_transport.closed and list(protocol.state.connections) == [extra_transport]
+
+
+async def test_a_body_arriving_at_a_fair_pace_keeps_its_slot():
+    protocol, transport = open_protocol(Echo(), max_connections=1, body_min_rate=240)
+    protocol.data_received(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n" + b"x" * 50_000)
+    _extra, extra_transport = second_connection(protocol.state)
+    (resp,) = parse(extra_transport.take())
+    assert resp.status == 503
+    assert not transport.closed and list(protocol.state.connections) == [transport]
+
+
+async def test_an_upgraded_connection_leaves_the_registry_when_it_ends():
+    protocol, transport = open_protocol(Echo(), max_connections=1)
+
+    class Upgraded:
+        on_released = None
+
+    upgraded = Upgraded()
+    protocol.state.upgrade(transport, upgraded)  # as after an upgrade
+    assert protocol.state.connections[transport] is upgraded
+    upgraded.on_released()  # what the WebSocket protocol calls from connection_lost
+    assert protocol.state.connections == {}
 
 
 # -- errors in views and in the server -------------------------------------------------------
@@ -287,6 +342,74 @@ async def test_stalled_request_body_gets_408():
     await asyncio.sleep(0.25)
     assert parse(transport.take())[0].status == 408
     assert handler.requests == []
+
+
+async def test_trickled_request_body_gets_408_once_below_the_minimum_rate():
+    """One byte every 20 ms re-arms a stall timer forever; the average rate cuts it after the grace period."""
+    handler = Echo()
+    protocol, transport = open_protocol(
+        handler, head_timeout=5, keepalive_timeout=5, body_min_rate=240, body_rate_grace=0.2
+    )
+    protocol.data_received(request("POST", "/", {"Content-Length": "1000"}))
+    for _ in range(30):
+        await asyncio.sleep(0.02)
+        if transport.eof_written:
+            break
+        protocol.data_received(b"x")  # 50 bytes/s
+    (resp,) = parse(transport.take())
+    assert resp.status == 408 and b"240 bytes per second" in resp.body
+    assert handler.requests == []
+
+
+async def test_body_at_a_fair_pace_is_not_cut_by_the_rate_rule():
+    handler = Echo()
+    protocol, transport = open_protocol(handler, head_timeout=5, body_min_rate=240, body_rate_grace=0.05)
+    protocol.data_received(request("POST", "/", {"Content-Length": "120"}))
+    for _ in range(6):
+        await asyncio.sleep(0.02)
+        protocol.data_received(b"x" * 20)  # 1000 bytes/s
+    await settle(protocol)
+    assert parse(transport.take())[0].status == 200
+    assert len(handler.requests[0].body) == 120
+
+
+async def test_lingering_after_an_error_stops_at_the_byte_cap():
+    protocol, transport = open_protocol(Echo(), max_body_size=10, linger_max_bytes=1000, linger_timeout=30)
+    protocol.data_received(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n")
+    assert parse(transport.take())[0].status == 413
+    protocol.data_received(b"x" * 600)
+    assert not transport.closed  # still reading, so the client gets the 413 rather than a reset
+    protocol.data_received(b"x" * 600)
+    assert transport.closed  # 1200 bytes dropped: enough
+
+
+async def test_absolute_form_target_authority_wins_over_host():
+    handler = Echo()
+    protocol, _transport = open_protocol(handler)
+    protocol.data_received(b"GET http://other.example:8080/p?q=1 HTTP/1.1\r\nHost: h\r\n\r\n")
+    await settle(protocol)
+    (req,) = handler.requests
+    assert (req.path, req.query_string, req.headers["host"]) == ("/p", "q=1", "other.example:8080")
+    assert req.headers.getlist("host") == ["other.example:8080"]
+
+
+async def test_a_large_body_waits_on_disk_not_in_memory():
+    from duck.http.body import SpooledBody
+
+    seen = []
+
+    async def view(request: Request) -> HttpResponse:
+        body = request._body
+        seen.append((isinstance(body, SpooledBody) and not body.in_memory, len(body), request.body[-3:]))
+        return PlainTextResponse("ok")
+
+    protocol, transport = open_protocol(FuncHandler(view), body_memory_limit=1000, max_body_size=10_000)
+    protocol.data_received(request("POST", "/", {"Content-Length": "5000"}))
+    for _ in range(5):
+        protocol.data_received(b"y" * 1000)
+    await settle(protocol)
+    assert parse(transport.take())[0].status == 200
+    assert seen == [(True, 5000, b"yyy")]
 
 
 # -- timers, shutdown, access log ------------------------------------------------------------

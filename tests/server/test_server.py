@@ -283,20 +283,33 @@ async def test_idle_keepalive_connection_is_closed():
             await client.close()
 
 
-async def test_connection_beyond_max_connections_gets_503():
-    async with running(Echo(), SERVER_MAX_CONNECTIONS=2) as server:
+async def test_connection_beyond_max_connections_gets_503_while_every_slot_is_answering():
+    answer = asyncio.Event()
+
+    async def slow(request: Request) -> HttpResponse:
+        await answer.wait()
+        return PlainTextResponse("done")
+
+    async with running(FuncHandler(slow), SERVER_MAX_CONNECTIONS=2) as server:
         first = await Client.connect(port_of(server))
         second = await Client.connect(port_of(server))
-        third = await Client.connect(port_of(server))
         try:
             await first.send(request("GET", "/1"))
             await second.send(request("GET", "/2"))
+            while len(server.state.in_flight()) < 2:  # both requests are being answered
+                await asyncio.sleep(0.01)
+            third = await Client.connect(port_of(server))
+            try:
+                data = await third.read_raw()
+            finally:
+                await third.close()
+            assert data.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+            answer.set()
             assert (await first.response()).status == 200
             assert (await second.response()).status == 200
-            data = await third.read_raw()
-            assert data.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
         finally:
-            for client in (first, second, third):
+            answer.set()
+            for client in (first, second):
                 await client.close()
 
 

@@ -32,6 +32,8 @@ class ConnectionOptions:
         receive_timeout: seconds without any frame from the client before closing with 1001.
         max_frame_size: largest frame payload accepted, after decompression (1009 above).
         max_message_size: largest message assembled from fragments, after decompression (1009 above).
+        receive_high_water: bytes of received messages queued for a slow handler before the socket
+            stops being read (TCP then pushes back on the client).
         ping_interval: seconds of silence from the client before a keepalive ping.
         ping_timeout: seconds to wait for an answer to that ping before closing with 1011.
         close_timeout: seconds to wait for the client's close frame / TCP close after ours.
@@ -47,6 +49,7 @@ class ConnectionOptions:
         "max_message_size",
         "ping_interval",
         "ping_timeout",
+        "receive_high_water",
         "receive_timeout",
         "subprotocols",
         "write_high_water",
@@ -62,6 +65,7 @@ class ConnectionOptions:
         ping_timeout: float | None = None,
         close_timeout: float = 5.0,
         write_high_water: int = 64 * 1024,
+        receive_high_water: int = 4 * 1024 * 1024,
         subprotocols: Sequence[str] = (),
         compression: bool = False,
     ) -> None:
@@ -72,6 +76,7 @@ class ConnectionOptions:
         self.ping_timeout = _positive_or_none(ping_timeout)
         self.close_timeout = close_timeout
         self.write_high_water = write_high_water
+        self.receive_high_water = receive_high_water
         if isinstance(subprotocols, str):
             raise ImproperlyConfigured(f"SUBPROTOCOLS must be a list of strings: write [{subprotocols!r}].")
         self.subprotocols = tuple(subprotocols)
@@ -83,6 +88,7 @@ class ConnectionOptions:
         *,
         receive_timeout: float | None = None,
         max_frame_size: int | None = None,
+        max_message_size: int | None = None,
         subprotocols: Sequence[str] = (),
         ping_interval: float | None = None,
         ping_timeout: float | None = None,
@@ -90,15 +96,23 @@ class ConnectionOptions:
         """Options of a route: the given values, the ``WEBSOCKET_*`` settings for the rest.
 
         ``ping_interval``/``ping_timeout`` of None take the settings; 0 disables them for this route.
+        ``max_message_size`` of None takes ``WEBSOCKET_MAX_MESSAGE_SIZE``, raised to ``max_frame_size``
+        when that is larger: a route that accepts a frame of some size accepts it as a message. An
+        explicit ``max_message_size`` below ``max_frame_size`` caps single frames too.
         """
+        if max_message_size is None:
+            max_message_size = settings.WEBSOCKET_MAX_MESSAGE_SIZE
+            if max_frame_size is not None and (max_message_size is None or max_frame_size > max_message_size):
+                max_message_size = max_frame_size
         return cls(
             receive_timeout=receive_timeout,
             max_frame_size=max_frame_size,
-            max_message_size=settings.WEBSOCKET_MAX_MESSAGE_SIZE,
+            max_message_size=max_message_size,
             ping_interval=settings.WEBSOCKET_PING_INTERVAL if ping_interval is None else ping_interval,
             ping_timeout=settings.WEBSOCKET_PING_TIMEOUT if ping_timeout is None else ping_timeout,
             close_timeout=settings.WEBSOCKET_CLOSE_TIMEOUT,
             write_high_water=settings.WEBSOCKET_WRITE_HIGH_WATER,
+            receive_high_water=settings.WEBSOCKET_RECEIVE_HIGH_WATER,
             subprotocols=subprotocols,
             compression=settings.WEBSOCKET_COMPRESSION,
         )

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import collections
 import contextvars
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from websockets.frames import Opcode
@@ -39,6 +38,7 @@ from duck.contrib.websockets.connection import (
 from duck.contrib.websockets.deadlines import Deadlines, Due
 from duck.contrib.websockets.enums import CloseCode, OpCode
 from duck.contrib.websockets.handshake import to_websockets_request
+from duck.contrib.websockets.receive_queue import ReceiveQueue
 from duck.contrib.websockets.sansio import DuckServerProtocol, check_close, close_info
 from duck.exceptions import InvalidHandshake
 from duck.utils.asyncio import current_owner
@@ -59,10 +59,6 @@ _TEXT, _BINARY, _CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
 _WS_OPEN = State.OPEN
 _CLOSED_SENTINEL: Any = object()
 
-# Messages queued for a handler that is slower than its client before we stop reading the
-# socket (TCP then pushes back on the client), and the level at which reading resumes.
-_RECV_HIGH = 32
-_RECV_LOW = 8
 # Bytes a client may send before the 101 response is written (it should send none).
 _MAX_EARLY_DATA = 64 * 1024
 # A timer may fire up to the clock resolution early; deadlines this close count as reached.
@@ -105,6 +101,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         "_waiter",
         "_write_paused",
         "_ws",
+        "on_released",
     )
 
     def __init__(self, request: Request, handler: Handler, options: ConnectionOptions) -> None:
@@ -113,7 +110,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._transport: Any = None
         self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._ws: DuckServerProtocol = None  # type: ignore[assignment]
-        self._queue: collections.deque[Message] = collections.deque()
+        self._queue: ReceiveQueue[Message] = ReceiveQueue(options.receive_high_water)
         self._waiter: asyncio.Future[Any] | None = None
         self._frag_op: OpCode | None = None
         self._frag_buf: bytearray | None = None
@@ -126,6 +123,8 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._lost_waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._deadlines: Deadlines = None  # type: ignore[assignment]  # set by connection_made
+        # Called once when the connection is gone (the server forgets it there); set by the server.
+        self.on_released: Callable[[], None] | None = None
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -205,6 +204,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """TCP is gone: wake every waiter, release what the connection buffers, leave the server's registry."""
         self._lost = True
         if self._timer is not None:
             self._timer.cancel()
@@ -215,6 +215,20 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
         self._wake_writers()
+        self._release()
+        released, self.on_released = self.on_released, None
+        if released is not None:
+            released()
+
+    def _release(self) -> None:
+        """Drop every buffer at once, however the connection ended: the handler may outlive it.
+
+        The websockets core holds the partial frame being read, and the compression contexts
+        (tens of KiB); unread complete messages are dropped too, since nobody can answer them.
+        """
+        self._ws = _released_core()
+        self._queue.clear()
+        self._early = None
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -321,17 +335,15 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             if not waiter.done():
                 waiter.set_result(message)  # hand over directly: the handler was waiting
                 return
-        queue = self._queue
-        queue.append(message)
-        if len(queue) >= _RECV_HIGH and not self._read_paused:
+        if self._queue.put(message, len(message)) and not self._read_paused:
             self._read_paused = True
             self._transport.pause_reading()
 
     async def receive(self) -> Message:
         queue = self._queue
         if queue:
-            message = queue.popleft()
-            if self._read_paused and len(queue) <= _RECV_LOW and self._state == OPEN:
+            message = queue.get()
+            if self._read_paused and queue.has_room and self._state == OPEN:
                 self._read_paused = False
                 self._transport.resume_reading()
             return message
@@ -550,6 +562,21 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             self._flush()
             deadlines.ping_sent(self._loop.time())
         self._arm()
+
+
+_RELEASED_CORE: DuckServerProtocol | None = None
+
+
+def _released_core() -> DuckServerProtocol:
+    """A closed, empty core shared by every connection whose TCP is gone, in place of its own.
+
+    Every use of the core after that is guarded by the connection's CLOSED state, so the stand-in
+    is never fed or asked to send; it only lets the connection drop its real core at once.
+    """
+    global _RELEASED_CORE
+    if _RELEASED_CORE is None:
+        _RELEASED_CORE = DuckServerProtocol(state=State.CLOSED, logger=_ws_logger)
+    return _RELEASED_CORE
 
 
 def _peer(request: Request) -> str:

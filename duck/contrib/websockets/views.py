@@ -65,7 +65,9 @@ class WebSocketView:
     - ``RECEIVE_TIMEOUT``: seconds without any frame from the client (pongs count) before the
       connection is closed with 1001 "receive timeout"; None disables it.
     - ``MAX_FRAME_SIZE``: largest frame payload (after decompression); above it, close 1009.
-      Messages assembled from fragments are capped by ``WEBSOCKET_MAX_MESSAGE_SIZE``.
+    - ``MAX_MESSAGE_SIZE``: largest message, one frame or assembled from fragments (after
+      decompression); above it, close 1009. None takes ``WEBSOCKET_MAX_MESSAGE_SIZE``, or
+      ``MAX_FRAME_SIZE`` when that is larger.
     - ``SUBPROTOCOLS``: subprotocols spoken, in order of preference; the chosen one is
       ``self.subprotocol`` (None when the client offered none of them).
     - ``PING_INTERVAL`` / ``PING_TIMEOUT``: None takes ``WEBSOCKET_PING_INTERVAL`` /
@@ -81,6 +83,7 @@ class WebSocketView:
 
     RECEIVE_TIMEOUT: ClassVar[float | None] = 120
     MAX_FRAME_SIZE: ClassVar[int] = 1 * 1024 * 1024
+    MAX_MESSAGE_SIZE: ClassVar[int | None] = None
     SUBPROTOCOLS: ClassVar[list[str]] = []
     PING_INTERVAL: ClassVar[float | None] = None
     PING_TIMEOUT: ClassVar[float | None] = None
@@ -225,6 +228,7 @@ def _options(cls: type[WebSocketView], initkwargs: dict[str, Any]) -> Connection
     return ConnectionOptions.from_settings(
         receive_timeout=knob("RECEIVE_TIMEOUT"),
         max_frame_size=knob("MAX_FRAME_SIZE"),
+        max_message_size=knob("MAX_MESSAGE_SIZE"),
         subprotocols=knob("SUBPROTOCOLS"),
         ping_interval=knob("PING_INTERVAL"),
         ping_timeout=knob("PING_TIMEOUT"),

@@ -86,12 +86,21 @@ async def test_subprotocol_is_chosen_from_the_scope():
 
 
 async def test_message_above_the_cap_closes_with_1009():
-    with settings.override(WEBSOCKET_MAX_MESSAGE_SIZE=100):
-        peer, task, log = await run(MAX_FRAME_SIZE=1000)
-        peer.push({"type": "websocket.receive", "bytes": b"x" * 101})
-        await asyncio.wait_for(task, WAIT)
+    peer, task, log = await run(MAX_FRAME_SIZE=1000, MAX_MESSAGE_SIZE=100)
+    peer.push({"type": "websocket.receive", "bytes": b"x" * 101})
+    await asyncio.wait_for(task, WAIT)
     assert peer.of_type("websocket.close")[0]["code"] == 1009
     assert ("close", 1009) in log
+
+
+async def test_a_frame_cap_above_the_message_setting_raises_the_message_cap():
+    with settings.override(WEBSOCKET_MAX_MESSAGE_SIZE=100):
+        peer, task, log = await run(MAX_FRAME_SIZE=1000)
+        peer.push({"type": "websocket.receive", "bytes": b"x" * 1000})
+        peer.push({"type": "websocket.receive", "bytes": b"x" * 1001})
+        await asyncio.wait_for(task, WAIT)
+    assert ("receive", 2, b"x" * 1000) in log  # 2: binary
+    assert peer.of_type("websocket.close")[0]["code"] == 1009
 
 
 async def test_text_above_the_cap_in_utf8_bytes_closes_with_1009():

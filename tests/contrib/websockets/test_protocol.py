@@ -537,13 +537,27 @@ async def test_send_waits_while_the_client_is_slow_to_read():
 
 
 async def test_a_flood_of_messages_pauses_reading_until_the_handler_catches_up():
-    session = await start(Ordered)
+    with settings.override(WEBSOCKET_RECEIVE_HIGH_WATER=100):
+        session = await start(Ordered)
     for i in range(100):
         session.client.send_text(str(i).encode())
     session.flush_client()
     assert not session.transport.reading  # queue above its high-water mark
     await session.transport.wait_for(lambda: ("end", b"99") in session.log)
     assert session.transport.reading
+    await finish(session)
+
+
+async def test_the_receive_queue_is_bounded_in_bytes_not_messages():
+    """40 KiB messages fill a 64 KiB queue after two: reading pauses then, not after 32 messages."""
+    with settings.override(WEBSOCKET_RECEIVE_HIGH_WATER=64 * 1024):
+        session = await start(Ordered)
+    for _ in range(3):  # fed in one go: the first goes to the waiting handler, two are queued
+        session.client.send_binary(b"x" * 40 * 1024)
+    session.flush_client()
+    assert not session.transport.reading
+    assert session.protocol._queue.size == 2 * 40 * 1024
+    await session.transport.wait_for(lambda: session.transport.reading)  # the handler caught up
     await finish(session)
 
 

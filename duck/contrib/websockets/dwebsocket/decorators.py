@@ -135,7 +135,7 @@ async def _serve(
     try:
         await connection.accept()
         loop = asyncio.get_running_loop()
-        inbox = Inbox(loop)
+        inbox = Inbox(loop, connection.options.receive_high_water)
         inbox.start(connection)
         request = connection.request
         face = AsyncWebSocket if is_async else SyncWebSocket

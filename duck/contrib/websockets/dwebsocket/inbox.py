@@ -7,9 +7,10 @@ reader task per connection pulls messages off the :class:`WebSocketConnection` i
 
     client ─► WebSocketConnection.receive() ─► reader task ─► Inbox ─► wait()/read() (worker thread or loop)
 
-The inbox holds at most ``_HIGH`` messages: when a view reads slower than its client writes,
-the reader stops pulling, the connection's own queue fills, and the server stops reading the
-socket, so TCP pushes back on the client instead of memory growing.
+The inbox is bounded in bytes (the route's ``receive_high_water``, ``WEBSOCKET_RECEIVE_HIGH_WATER``):
+when a view reads slower than its client writes, the reader stops pulling, the connection's own
+queue fills, and the server stops reading the socket, so TCP pushes back on the client instead
+of memory growing.
 
 Thread-safety: the deque and the closed flag are guarded by one ``threading.Condition``; the
 event loop only ever holds that lock for an append or a flag flip, so a blocked worker thread
@@ -19,11 +20,11 @@ never stalls the loop.
 from __future__ import annotations
 
 import asyncio
-import collections
 import threading
 import time
 
-from duck.contrib.websockets.connection import WebSocketConnection
+from duck.contrib.websockets.connection import Message, WebSocketConnection
+from duck.contrib.websockets.receive_queue import ReceiveQueue
 from duck.exceptions import ConnectionClosed
 from duck.utils.asyncio.supervisor import spawn
 
@@ -31,10 +32,8 @@ __all__ = ["Inbox", "Payload"]
 
 Payload = str | bytes
 
-# Messages queued for a view before the reader stops pulling (backpressure), and the level at
-# which it resumes: the same shape as the connection's own receive queue.
-_HIGH = 32
-_LOW = 8
+# Bytes queued for a view before the reader stops pulling, until the connection says otherwise.
+_DEFAULT_HIGH_WATER = 4 * 1024 * 1024
 
 
 class Inbox:
@@ -46,9 +45,9 @@ class Inbox:
 
     __slots__ = ("_arrived", "_closed", "_cond", "_items", "_loop", "_space", "_task")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, high_water: int = _DEFAULT_HIGH_WATER) -> None:
         self._loop = loop
-        self._items: collections.deque[Payload] = collections.deque()
+        self._items: ReceiveQueue[Payload] = ReceiveQueue(high_water)
         self._closed = False
         self._cond = threading.Condition()
         self._arrived = asyncio.Event()  # wakes coroutines waiting in get_async()
@@ -67,16 +66,15 @@ class Inbox:
             while True:
                 await self._space.wait()
                 message = await connection.receive()
-                self.put(message.data)
+                self.put(message)
         except ConnectionClosed:
             pass
         finally:
             self.close()  # also when cancelled: the connection closed and cancelled its tasks
 
-    def put(self, item: Payload) -> None:
+    def put(self, message: Message) -> None:
         with self._cond:
-            self._items.append(item)
-            full = len(self._items) >= _HIGH
+            full = self._items.put(message.data, len(message))
             self._cond.notify_all()
         if full:
             self._space.clear()
@@ -106,9 +104,9 @@ class Inbox:
     def pop(self) -> Payload | None:
         """The oldest queued message, or None if none is queued (never waits)."""
         with self._cond:
-            item = self._items.popleft() if self._items else None
-            remaining = len(self._items)
-        if item is not None and remaining <= _LOW and not self._space.is_set():
+            item = self._items.get() if self._items else None
+            room = self._items.has_room
+        if item is not None and room and not self._space.is_set():
             self._resume_reader()
         return item
 

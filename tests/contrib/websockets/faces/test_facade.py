@@ -69,10 +69,10 @@ class ScriptedConnection(WebSocketConnection):
         self._mark_closed(code, reason)
 
 
-def make(face: type) -> tuple[ScriptedConnection, Inbox, AsyncWebSocket | SyncWebSocket]:
+def make(face: type, high_water: int = 4096) -> tuple[ScriptedConnection, Inbox, AsyncWebSocket | SyncWebSocket]:
     connection = ScriptedConnection()
     loop = asyncio.get_running_loop()
-    inbox = Inbox(loop)
+    inbox = Inbox(loop, high_water)
     inbox.start(connection)
     return connection, inbox, face(connection, inbox, loop)
 
@@ -175,16 +175,16 @@ async def test_close_from_a_thread_closes_the_connection():
 
 
 async def test_a_view_slower_than_its_client_stops_the_reader_at_the_high_mark():
-    connection, inbox, ws = make(SyncWebSocket)
-    connection.push(*(f"m{i}" for i in range(40)))
-    for _ in range(100):  # let the reader run as far as it will; it must stop at 32
+    connection, inbox, ws = make(SyncWebSocket, high_water=64)  # bytes: eight 8-byte messages
+    connection.push(*(f"m{i:07d}" for i in range(12)))
+    for _ in range(100):  # let the reader run as far as it will; it must stop at 64 bytes
         await asyncio.sleep(0)
-    assert (ws.count_messages(), connection.incoming.qsize()) == (32, 8)
-    for i in range(24):
-        assert ws.read() == f"m{i}"
-    await settled(connection)  # down to the low mark: the reader took the rest
-    assert ws.count_messages() == 16
-    assert repr(inbox) == "<Inbox 16 queued>"
+    assert (ws.count_messages(), connection.incoming.qsize()) == (8, 4)
+    for i in range(6):
+        assert ws.read() == f"m{i:07d}"
+    await settled(connection)  # down to the low mark (16 bytes): the reader took the rest
+    assert ws.count_messages() == 6
+    assert repr(inbox) == "<Inbox 6 queued>"
 
 
 # --- the awaitable face ---------------------------------------------------------------------------------
