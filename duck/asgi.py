@@ -38,6 +38,7 @@ from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
 from duck.core.sync import is_async_callable, run_sync
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
+from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
@@ -161,7 +162,7 @@ class ASGIHandler:
 
 
 # -- scope → Request ---------------------------------------------------------------------------
-def request_from_scope(scope: Scope, body: bytes = b"", *, method: str | None = None) -> Request:
+def request_from_scope(scope: Scope, body: bytes | SpooledBody = b"", *, method: str | None = None) -> Request:
     """Build a :class:`Request` from an ASGI ``http`` or ``websocket`` scope.
 
     ``Request.path`` is relative to ``root_path``, as PATH_INFO is to SCRIPT_NAME under WSGI, so a
@@ -201,25 +202,28 @@ def _ensure_upgrade_headers(headers: Headers) -> None:
         headers["connection"] = "Upgrade"
 
 
-async def _read_body(scope: Scope, receive: Receive) -> bytes:
-    """Collect the request body, refusing it (413) as soon as it is known to exceed the limit."""
+async def _read_body(scope: Scope, receive: Receive) -> bytes | SpooledBody:
+    """Collect the request body (to a temporary file past DATA_UPLOAD_MAX_MEMORY_SIZE), refusing it
+    (413) as soon as it is known to exceed SERVER_MAX_BODY_SIZE."""
     limit = settings.SERVER_MAX_BODY_SIZE
     declared = _declared_length(scope)
     if declared is not None and declared > limit:
         raise RequestEntityTooLarge(f"Request body exceeds SERVER_MAX_BODY_SIZE ({limit} bytes).")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _ClientGone
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:  # a chunked body carries no length up front
-            raise RequestEntityTooLarge(f"Request body exceeds SERVER_MAX_BODY_SIZE ({limit} bytes).")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    body = SpooledBody.from_settings()
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _ClientGone
+            chunk = message.get("body", b"")
+            if body.size + len(chunk) > limit:  # a chunked body carries no length up front
+                raise RequestEntityTooLarge(f"Request body exceeds SERVER_MAX_BODY_SIZE ({limit} bytes).")
+            body.write(chunk)
+            if not message.get("more_body", False):
+                return body.finished()
+    except BaseException:
+        body.close()
+        raise
 
 
 def _declared_length(scope: Scope) -> int | None:

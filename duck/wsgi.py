@@ -29,6 +29,7 @@ from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
 from duck.core.sync import close_loop
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
+from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
@@ -184,7 +185,8 @@ def _address(host: str | None, port: str | None) -> tuple[str, int] | None:
         return host, 0
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
+def _read_body(environ: dict[str, Any]) -> bytes | SpooledBody:
+    """Read ``wsgi.input`` (to a temporary file past DATA_UPLOAD_MAX_MEMORY_SIZE)."""
     limit = settings.SERVER_MAX_BODY_SIZE
     stream = environ["wsgi.input"]
     raw_length = environ.get("CONTENT_LENGTH", "")
@@ -197,26 +199,30 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     length = int(raw_length)
     if length > limit:
         raise RequestEntityTooLarge(f"Request body exceeds SERVER_MAX_BODY_SIZE ({limit} bytes).")
-    chunks: list[bytes] = []
-    remaining = length
-    while remaining > 0:
-        chunk = stream.read(min(remaining, _READ_CHUNK))
-        if not chunk:
-            raise BadRequest("The request body is shorter than its Content-Length.")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+    body = SpooledBody.from_settings()
+    try:
+        while body.size < length:
+            chunk = stream.read(min(length - body.size, _READ_CHUNK))
+            if not chunk:
+                raise BadRequest("The request body is shorter than its Content-Length.")
+            body.write(chunk)
+    except BaseException:
+        body.close()
+        raise
+    return body.finished()
 
 
-def _read_until_eof(stream: Any, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := stream.read(_READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise RequestEntityTooLarge(f"Request body exceeds SERVER_MAX_BODY_SIZE ({limit} bytes).")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _read_until_eof(stream: Any, limit: int) -> bytes | SpooledBody:
+    body = SpooledBody.from_settings()
+    try:
+        while chunk := stream.read(_READ_CHUNK):
+            if body.size + len(chunk) > limit:
+                raise RequestEntityTooLarge(f"Request body exceeds SERVER_MAX_BODY_SIZE ({limit} bytes).")
+            body.write(chunk)
+    except BaseException:
+        body.close()
+        raise
+    return body.finished()
 
 
 # -- one event loop per server thread ----------------------------------------------------------

@@ -110,7 +110,7 @@ WEBSOCKET_CLOSE_TIMEOUT = 5.0
 WEBSOCKET_WRITE_HIGH_WATER = 64 * 1024
 # Bytes of received messages queued for a handler slower than its client before the socket stops
 # being read (TCP then pushes back); reading resumes at a quarter of it. Bounds memory per connection.
-WEBSOCKET_RECEIVE_HIGH_WATER = 4 * 1024 * 1024
+WEBSOCKET_RECEIVE_HIGH_WATER = 1024 * 1024
 # dwebsocket compatibility: every view accepts WebSockets (with WebSocketMiddleware).
 WEBSOCKET_ACCEPT_ALL = False
 # Most sync (threaded) WebSocket views running at once; handshakes beyond it get 503.

@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
+from duck.conf import global_settings, settings
+
 __all__ = ["SpooledBody"]
 
 # Bytes read from the temporary file at a time when a body is handed back in pieces.
@@ -77,6 +79,16 @@ class SpooledBody:
         while piece := file.read(size):
             yield piece
 
+    @classmethod
+    def from_settings(cls) -> SpooledBody:
+        """An empty body spooled past ``DATA_UPLOAD_MAX_MEMORY_SIZE`` into ``FILE_UPLOAD_TEMP_DIR``."""
+        return cls(memory_limit_setting(), settings.FILE_UPLOAD_TEMP_DIR)
+
+    def finished(self) -> bytes | SpooledBody:
+        """What a ``Request`` takes once the body is complete: plain bytes while it is in memory
+        (nothing to release), else this object (the request closes it after the response)."""
+        return self.read() if self._file is None else self
+
     def close(self) -> None:
         """Release the memory or the temporary file."""
         self._pieces = []
@@ -90,3 +102,12 @@ class SpooledBody:
     def __repr__(self) -> str:
         where = "memory" if self._file is None else "disk"
         return f"<SpooledBody {self.size} bytes in {where}>"
+
+
+def memory_limit_setting() -> int:
+    """The most body bytes held in memory: ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
+
+    None (Django's "no limit" on ``request.body``) does not mean "never spool": the default is used.
+    """
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE if limit is None else int(limit)

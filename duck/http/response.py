@@ -27,6 +27,10 @@ NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
 _CHUNK_SIZE = 64 * 1024
 
 
+# The date a deleted cookie expired at, for clients that ignore Max-Age=0.
+_EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
 class HttpResponse:
     """A response with its whole body in memory.
 
@@ -93,13 +97,52 @@ class HttpResponse:
     def __contains__(self, name: str) -> bool:
         return name in self.headers
 
-    def set_cookie(self, key: str, value: str = "", **options: Any) -> None:
-        """Set a cookie (options: max_age, expires, path, domain, secure, httponly, samesite)."""
-        self.cookies[key] = format_set_cookie(key, value, **options)
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        *,
+        max_age: int | datetime.timedelta | None = None,
+        expires: datetime.datetime | str | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = "Lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Set a cookie; the arguments are :func:`~duck.http.cookies.format_set_cookie`'s.
 
-    def delete_cookie(self, key: str, path: str = "/", domain: str | None = None, samesite: str | None = None) -> None:
+        Raises:
+            ValueError: an invalid name, value or attribute, or a combination browsers refuse
+                (``samesite="None"`` or ``partitioned`` without ``secure``).
+        """
         self.cookies[key] = format_set_cookie(
-            key, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path=path, domain=domain, samesite=samesite
+            key,
+            value,
+            max_age=max_age,
+            expires=expires,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+
+    def delete_cookie(
+        self, key: str, path: str = "/", domain: str | None = None, samesite: str | None = None, secure: bool = False
+    ) -> None:
+        """Tell the browser to drop a cookie (give the path and domain it was set with)."""
+        self.cookies[key] = format_set_cookie(
+            key,
+            "",
+            max_age=0,
+            expires=_EPOCH,
+            path=path,
+            domain=domain,
+            samesite=samesite,
+            secure=secure or samesite == "None",
         )
 
     def header_list(self) -> list[tuple[bytes, bytes]]:

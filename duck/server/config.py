@@ -15,6 +15,7 @@ from email.utils import formatdate
 from typing import Any
 
 from duck.conf import ENVIRONMENT_VARIABLE, global_settings, settings
+from duck.http.body import memory_limit_setting
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,9 @@ class ServerConfig:
             write_high_water=int(settings.SERVER_WRITE_HIGH_WATER),
             linger_timeout=float(settings.SERVER_LINGER_TIMEOUT),
             linger_max_bytes=int(settings.SERVER_LINGER_MAX_BYTES),
-            body_memory_limit=_memory_limit(settings.DATA_UPLOAD_MAX_MEMORY_SIZE),
+            body_memory_limit=memory_limit_setting(),
             upload_temp_dir=settings.FILE_UPLOAD_TEMP_DIR,
         )
-
-
-def _memory_limit(data_upload_max: int | None) -> int:
-    # DATA_UPLOAD_MAX_MEMORY_SIZE = None (Django's "no limit") still spools: at the default size.
-    return int(data_upload_max) if data_upload_max is not None else global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 class DateHeader:

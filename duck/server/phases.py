@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["BodyPace", "Phase", "eviction_rank"]
+__all__ = ["NEW_CONNECTION_GRACE", "BodyPace", "Phase", "eviction_rank"]
 
 
 class Phase(enum.Enum):
@@ -72,20 +72,33 @@ class BodyPace:
         return None
 
 
-def eviction_rank(phase: Phase, received: int, elapsed: float, min_rate: float) -> float | None:
+# A new connection has this long to send its first byte before a full server may give its slot away:
+# without it, clients reconnecting in a loop would evict each other (and real clients) between
+# accept() and their request's first packet.
+NEW_CONNECTION_GRACE = 1.0
+# Rates are judged over at least this many seconds, so a young connection that sent one byte a
+# moment ago cannot look fast.
+RATE_FLOOR = 1.0
+
+
+def eviction_rank(phase: Phase, received: int, elapsed: float, min_rate: float, *, fresh: bool = False) -> float | None:
     """How readily a connection gives its slot to a new one when the server is full (lowest first).
 
     A connection that is closing anyway (LINGER) goes first, then an idle keep-alive one (its client
     reconnects as it would after any keep-alive timeout), then one reading its request slower than
     ``min_rate`` bytes per second, slowest first: a slow-body or slowloris attacker before anyone
     else. A connection reading at a fair pace, or whose request is being answered, is never
-    evicted (None): when only those are left, the new connection is refused instead.
+    evicted (None): when only those are left, the new connection is refused instead. A ``fresh``
+    connection (no byte yet since it was accepted ``elapsed`` seconds ago) is kept for
+    ``NEW_CONNECTION_GRACE``, then counts as reading at 0 bytes per second.
     """
     if phase is Phase.LINGER:
         return -2.0
+    if fresh:
+        return 0.0 if elapsed >= NEW_CONNECTION_GRACE else None
     if phase is Phase.IDLE:
         return -1.0
     if phase is Phase.ANSWERING or min_rate <= 0:
         return None
-    rate = received / max(elapsed, 1e-3)
+    rate = received / max(elapsed, RATE_FLOOR)
     return rate if rate < min_rate else None

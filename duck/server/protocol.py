@@ -109,8 +109,9 @@ class HttpProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
         self._pace: BodyPace | None = None  # the deadline of the body being read (BODY phase)
-        self._head_started = 0.0  # when the head being read started (HEAD phase): eviction rank
+        self._head_started = 0.0  # when the head being read started (HEAD phase), or the connection opened
         self._received = 0  # bytes of the head being read (HEAD phase), or dropped (LINGER phase)
+        self._fresh = True  # no byte has come yet on this connection
         # The raw bytes of the head being parsed, kept only to tell why h11 refused a Transfer-Encoding.
         self._head_pieces: list[bytes] = []
 
@@ -132,6 +133,7 @@ class HttpProtocol(asyncio.Protocol):
         connections[transport] = self
         self.transport.set_write_buffer_limits(high=self.config.write_high_water)
         self._arm(_IDLE, self.config.keepalive_timeout)
+        self._head_started = self._deadline - self.config.keepalive_timeout  # when it opened
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.connections.pop(self.transport, None)
@@ -159,6 +161,7 @@ class HttpProtocol(asyncio.Protocol):
             return
         phase = self.phase
         if phase is _IDLE:
+            self._fresh = False
             self._head_pieces = [data]
         elif phase is _HEAD:
             self._head_pieces.append(data)
@@ -203,7 +206,9 @@ class HttpProtocol(asyncio.Protocol):
         phase = self.phase
         if phase is _BODY and self._pace is not None:
             return eviction_rank(phase, self._pace.received, now - self._pace.start, self.config.body_min_rate)
-        return eviction_rank(phase, self._received, now - self._head_started, self.config.body_min_rate)
+        return eviction_rank(
+            phase, self._received, now - self._head_started, self.config.body_min_rate, fresh=self._fresh
+        )
 
     def evict(self) -> None:
         """Give the slot up to a new connection: a request being read is told 503, then the connection closes."""

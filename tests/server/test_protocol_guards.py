@@ -146,6 +146,13 @@ def second_connection(state) -> tuple[HttpProtocol, FakeTransport]:
     return extra, extra_transport
 
 
+async def test_a_new_connection_keeps_its_slot_until_its_first_byte_is_due():
+    protocol, transport = open_protocol(Echo(), max_connections=1)  # accepted, nothing sent yet
+    _extra, extra_transport = second_connection(protocol.state)
+    assert parse(extra_transport.take())[0].status == 503
+    assert not transport.closed
+
+
 async def test_connection_over_the_limit_gets_503_when_no_slot_can_be_freed():
     answer = asyncio.Event()
 
@@ -165,6 +172,9 @@ async def test_connection_over_the_limit_gets_503_when_no_slot_can_be_freed():
 
 async def test_an_idle_keepalive_connection_gives_its_slot_to_a_new_one():
     protocol, transport = open_protocol(Echo(), max_connections=1)
+    protocol.data_received(GET)
+    await settle(protocol)
+    assert parse(transport.take())[0].status == 200  # now idle, between two requests
     _extra, extra_transport = second_connection(protocol.state)
     assert extra_transport.take() == b"" and not extra_transport.closed
     assert transport.closed and transport.take() == b""  # closed quietly, as a keep-alive timeout would

@@ -58,6 +58,20 @@ async def test_real_handler_serves_views_and_a_raising_view_gives_500_then_keeps
             await client.close()
 
 
+async def test_absolute_form_authority_is_checked_against_allowed_hosts():
+    """RFC 9112 §3.2.2: the target's authority wins over Host, so it is the one ALLOWED_HOSTS judges."""
+    settings = {"ROOT_URLCONF": URLS, "DEBUG": False, "ALLOWED_HOSTS": ["good.example"]}
+    async with running(Handler(middleware=[]), **settings) as server:
+        client = await Client.connect(port_of(server))
+        try:
+            await client.send(b"GET http://evil.example/plaintext HTTP/1.1\r\nHost: good.example\r\n\r\n")
+            assert (await client.response()).status == 400
+            await client.send(b"GET http://good.example/plaintext HTTP/1.1\r\nHost: evil.example\r\n\r\n")
+            assert (await client.response()).status == 200
+        finally:
+            await client.close()
+
+
 # -- keep-alive, pipelining, bodies ------------------------------------------------------------
 async def test_keep_alive_serves_several_requests_on_one_connection():
     async with running(Echo()) as server:

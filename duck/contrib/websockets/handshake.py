@@ -104,8 +104,9 @@ def _valid_key(key: str) -> bool:
 def check_origin(request: Request) -> None:
     """Refuse cross-site WebSocket hijacking (RFC 6455 §10.2; browsers always send ``Origin``).
 
-    Allowed: no Origin (a non-browser client) unless ``WEBSOCKET_REQUIRE_ORIGIN``; an Origin whose
-    host[:port] is the request's Host (default ports ignored); an Origin listed exactly
+    Allowed: no Origin (a non-browser client) unless ``WEBSOCKET_REQUIRE_ORIGIN``; an Origin of the
+    same origin as the request (RFC 6454: scheme, host and port; default ports ignored; an https
+    page and a wss socket are same-origin, an http page and a wss socket are not); an Origin listed exactly
     (``scheme://host[:port]``) in ``WEBSOCKET_ALLOWED_ORIGINS``, or any when it lists ``"*"``.
 
     Raises:
@@ -134,22 +135,30 @@ def _origin_allowed(origin: str, request: Request) -> bool:
     normalized = origin.lower().rstrip("/")
     if any(normalized == entry.strip().lower().rstrip("/") for entry in allowed):
         return True
-    return _same_host(normalized, request)
+    return _same_origin(normalized, request)
 
 
-def _same_host(origin: str, request: Request) -> bool:
-    """Compare the Origin's host[:port] with the Host header, each without its scheme's default port."""
+# A page's scheme and the scheme of the socket it may open as same-origin (RFC 6454 §4: an origin
+# is scheme, host and port; an http page and a ws socket share a site, http and https do not).
+_PAGE_SCHEMES = {"http": "http", "ws": "http", "https": "https", "wss": "https"}
+
+
+def _same_origin(origin: str, request: Request) -> bool:
+    """Compare the Origin's scheme, host and port with the request's, default ports left out."""
     host = request.headers.get("host")
     if not host:
         return False
     try:
         parts = urlsplit(origin)
-        origin_host = _netloc(parts.hostname, parts.port, _DEFAULT_PORTS.get(parts.scheme))
+        scheme = _PAGE_SCHEMES.get(parts.scheme)
+        if scheme is None or scheme != request.scheme:
+            return False
+        origin_host = _netloc(parts.hostname, parts.port, _DEFAULT_PORTS[scheme])
         host_parts = urlsplit("//" + host.strip().lower())
-        request_host = _netloc(host_parts.hostname, host_parts.port, _DEFAULT_PORTS.get(request.scheme))
+        request_host = _netloc(host_parts.hostname, host_parts.port, _DEFAULT_PORTS[request.scheme])
     except ValueError:  # a port that is not a number, or out of range
         return False
-    return parts.scheme in _DEFAULT_PORTS and origin_host is not None and origin_host == request_host
+    return origin_host is not None and origin_host == request_host
 
 
 def _netloc(hostname: str | None, port: int | None, default_port: int | None) -> str | None:

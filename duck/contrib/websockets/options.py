@@ -65,7 +65,7 @@ class ConnectionOptions:
         ping_timeout: float | None = None,
         close_timeout: float = 5.0,
         write_high_water: int = 64 * 1024,
-        receive_high_water: int = 4 * 1024 * 1024,
+        receive_high_water: int = 1024 * 1024,
         subprotocols: Sequence[str] = (),
         compression: bool = False,
     ) -> None:

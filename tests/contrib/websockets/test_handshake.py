@@ -117,23 +117,32 @@ async def test_plain_get_raises_upgrade_required_for_the_core_to_answer():
 
 # -- Origin (RFC 6455 §10.2: cross-site WebSocket hijacking) ------------------------------------
 @pytest.mark.parametrize(
-    ("origin", "host", "allowed"),
+    ("origin", "host", "scheme", "allowed"),
     [
-        (None, "testserver", True),  # non-browser clients send no Origin
-        ("http://testserver", "testserver", True),
-        ("https://testserver", "testserver", True),
-        ("http://testserver:80", "testserver", True),
-        ("http://testserver:8000", "testserver:8000", True),
-        ("http://TestServer", "testserver", True),
-        ("http://[::1]:8000", "[::1]:8000", True),
-        ("http://testserver:8001", "testserver:8000", False),
-        ("http://evil.example", "testserver", False),
-        ("http://testserver.evil.example", "testserver", False),
-        ("null", "testserver", False),
+        (None, "testserver", "http", True),  # non-browser clients send no Origin
+        ("http://testserver", "testserver", "http", True),
+        ("http://testserver:80", "testserver", "http", True),
+        ("http://testserver:8000", "testserver:8000", "http", True),
+        ("http://TestServer", "testserver", "http", True),
+        ("http://[::1]:8000", "[::1]:8000", "http", True),
+        ("ws://testserver", "testserver", "http", True),
+        ("https://testserver", "testserver", "https", True),  # an https page, a wss socket
+        ("https://testserver:443", "testserver", "https", True),
+        ("wss://testserver", "testserver", "https", True),
+        # RFC 6454: scheme, host and port make an origin; http and https are different sites
+        ("https://testserver", "testserver", "http", False),
+        ("https://127.0.0.1:8000", "127.0.0.1:8000", "http", False),
+        ("http://testserver", "testserver", "https", False),
+        ("http://testserver:8001", "testserver:8000", "http", False),
+        ("http://evil.example", "testserver", "http", False),
+        ("http://testserver.evil.example", "testserver", "http", False),
+        ("ftp://testserver", "testserver", "http", False),
+        ("null", "testserver", "http", False),
     ],
 )
-async def test_origin_same_host_rule(origin, host, allowed):
+async def test_origin_same_origin_rule(origin, host, scheme, allowed):
     request = request_with(host=host, origin=origin)
+    request.scheme = scheme
     if allowed:
         assert isinstance(await Recorder.as_view()(request), UpgradeResponse)
     else:

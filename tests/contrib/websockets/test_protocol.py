@@ -371,6 +371,24 @@ async def test_frame_above_max_frame_size_fails_with_1009():
     await finish(session)
 
 
+async def test_a_raised_max_frame_size_admits_a_single_frame_above_the_message_setting():
+    """MAX_FRAME_SIZE = 16 MiB means it: an 8 MiB one-frame message passes the 4 MiB default message cap."""
+    session = await start(MAX_FRAME_SIZE=16 * 1024 * 1024)
+    session.send_binary(b"z" * (8 * 1024 * 1024))
+    await session.transport.wait_for(lambda: any(e[0] == "receive" for e in session.log if isinstance(e, tuple)))
+    assert session.protocol.close_code is None
+    await finish(session)
+
+
+async def test_max_message_size_knob_caps_a_view_below_the_setting():
+    session = await start(MAX_FRAME_SIZE=1000, MAX_MESSAGE_SIZE=1500)
+    session.client.send_binary(b"y" * 1000, fin=False)
+    session.client.send_continuation(b"y" * 600, fin=True)
+    session.flush_client()
+    assert await session.close_code() == CloseCode.MESSAGE_TOO_BIG
+    await finish(session)
+
+
 async def test_fragmented_message_above_the_message_cap_fails_with_1009():
     with settings.override(WEBSOCKET_MAX_MESSAGE_SIZE=3000):
         session = await start(MAX_FRAME_SIZE=1000)

@@ -33,7 +33,7 @@ __all__ = ["Inbox", "Payload"]
 Payload = str | bytes
 
 # Bytes queued for a view before the reader stops pulling, until the connection says otherwise.
-_DEFAULT_HIGH_WATER = 4 * 1024 * 1024
+_DEFAULT_HIGH_WATER = 1024 * 1024
 
 
 class Inbox:

@@ -1,0 +1,67 @@
+"""Routes of the memory project: a tiny page, an upload sink, a WebSocket echo, and the server's own counts."""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+
+from duck.contrib.websockets import WebSocketView
+from duck.contrib.websockets.protocol import WebSocketProtocol
+from duck.http.request import Request
+from duck.http.response import HttpResponse, JsonResponse, PlainTextResponse
+from duck.server.protocol import HttpProtocol
+from duck.urls import path
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process (Linux /proc)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * _PAGE_SIZE
+
+
+def _trim() -> None:
+    """Give freed heap pages back to the OS (glibc), so RSS shows what is live, not the allocator's peak."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: RSS then includes the allocator's free pages
+        pass
+
+
+def stats(request: Request) -> HttpResponse:
+    """RSS and the live connection objects, after a full collection (what a leak would keep)."""
+    gc.collect()
+    _trim()
+    counts = {"http": 0, "websocket": 0}
+    for obj in gc.get_objects():
+        if isinstance(obj, HttpProtocol):
+            counts["http"] += 1
+        elif isinstance(obj, WebSocketProtocol):
+            counts["websocket"] += 1
+    return JsonResponse({"rss": rss_bytes(), **counts})
+
+
+async def ping(request: Request) -> HttpResponse:
+    return PlainTextResponse("pong")
+
+
+async def upload(request: Request) -> HttpResponse:
+    return PlainTextResponse("received")  # the body was read by the server; the view need not look
+
+
+class Echo(WebSocketView):
+    async def on_receive(self, data: bytes, opcode: int) -> None:
+        if opcode == 1:
+            await self.send_text(data.decode())
+        else:
+            await self.send_binary(data)
+
+
+urlpatterns = [
+    path("/stats", stats),
+    path("/ping", ping),
+    path("/upload", upload),
+    path("/ws/echo", Echo),
+]
