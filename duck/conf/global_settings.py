@@ -72,7 +72,7 @@ SERVER_MAX_CONNECTIONS = 10_000
 SERVER_SHUTDOWN_TIMEOUT = 10.0
 # Value of the Server response header; empty string sends none.
 SERVER_HEADER = "duck"
-# Log one line per request on the "duck.access" logger.
+# Log one line per request, and one per WebSocket opened and closed (code, duration), on "duck.access".
 SERVER_ACCESS_LOG = True
 # Bytes buffered for a slow reader before the server stops pulling from a streaming response.
 SERVER_WRITE_HIGH_WATER = 64 * 1024
