@@ -134,6 +134,11 @@ class LazySettings:
     def __setattr__(self, name: str, value: Any) -> None:
         raise ImproperlyConfigured("Settings are read-only at run time; use override_settings() in tests.")
 
+    def as_dict(self) -> dict[str, Any]:
+        """Every setting and its value, as a new dict (the DEBUG error page shows them, masked)."""
+        values = self._values if self._values is not None else self._setup()
+        return dict(values)
+
     def __contains__(self, name: str) -> bool:
         values = self._values if self._values is not None else self._setup()
         return name in values
