@@ -75,7 +75,10 @@ def get_asgi_application(*, on_startup: Iterable[Hook] = (), on_shutdown: Iterab
         on_startup: callables (sync or async, no arguments) run at lifespan startup, after settings
             and URL conf have loaded; an exception fails the startup.
         on_shutdown: callables run at lifespan shutdown.
+
+    Settings are loaded and checked here, so a wrong one stops the ASGI server at start.
     """
+    settings.SETTINGS_MODULE  # noqa: B018 - the first read loads and checks the settings
     return ASGIHandler(on_startup=on_startup, on_shutdown=on_shutdown)
 
 

@@ -55,9 +55,10 @@ WEBSOCKET_OVER_WSGI_MESSAGE = (
 def get_wsgi_application() -> WSGIHandler:
     """The WSGI callable for the project named by ``DUCK_SETTINGS_MODULE``.
 
-    Settings are not read here but on the first request, so importing the WSGI module never
-    fails because of them and the server can report errors per request.
+    Settings are loaded and checked here, so a wrong one (``DEBUG = "False"``) stops the WSGI
+    server at start with ``ImproperlyConfigured`` instead of failing requests later.
     """
+    settings.SETTINGS_MODULE  # noqa: B018 - the first read loads and checks the settings
     return WSGIHandler()
 
 

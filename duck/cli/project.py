@@ -25,15 +25,19 @@ def configure_settings(module: str | None) -> str:
     Order: ``--settings``, then an already set ``DUCK_SETTINGS_MODULE``, then a ``settings.py``
     in the current folder. The current folder goes on ``sys.path`` so that ``settings``, ``urls``
     and ``views`` import (the reloader's child runs the same command in the same folder, and
-    forked workers inherit ``sys.path``, so both find them too).
+    forked workers inherit ``sys.path``, so both find them too). ``--settings mysite.settings``
+    from the folder above a project made by ``startproject`` puts ``mysite/`` there as well, so
+    its ``urls`` and ``views`` import as they do from inside it.
 
     Raises:
-        ImproperlyConfigured: none of the three applies.
+        ImproperlyConfigured: none of the three applies, or ``--settings`` names the project
+            folder from inside it.
     """
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.insert(0, cwd)
     if module:
+        _add_flat_project_folder(module, Path(cwd))
         os.environ[ENVIRONMENT_VARIABLE] = module
         return module
     existing = os.environ.get(ENVIRONMENT_VARIABLE)
@@ -44,8 +48,46 @@ def configure_settings(module: str | None) -> str:
         return PROJECT_SETTINGS_MODULE
     raise ImproperlyConfigured(
         f"No settings found in {cwd}: run this inside a folder made by 'duck startproject' (it has "
-        f"settings.py), or pass --settings MODULE, or set {ENVIRONMENT_VARIABLE}."
+        f"settings.py), or pass --settings MODULE, or set {ENVIRONMENT_VARIABLE}.{_cd_hint(Path(cwd))}"
     )
+
+
+def _add_flat_project_folder(module: str, cwd: Path) -> None:
+    """``mysite.settings`` with ``mysite/`` a startproject folder (no ``__init__.py``): import from it too.
+
+    Raises:
+        ImproperlyConfigured: the module names the current folder itself (``--settings mysite.settings``
+            run inside ``mysite/``), which Python cannot import from here.
+    """
+    *folders, name = module.split(".")
+    if not folders:
+        return
+    folder = cwd.joinpath(*folders)
+    if folder.is_dir() and (folder / f"{name}.py").is_file() and not (folder / "__init__.py").exists():
+        if str(folder) not in sys.path:
+            sys.path.insert(1, str(folder))
+    elif folders == [cwd.name] and (cwd / f"{name}.py").is_file():
+        raise ImproperlyConfigured(
+            f"--settings {module} names this folder from inside it: here the settings module is {name!r}, "
+            f"so run 'duck runserver --settings {name}' (or leave --settings out for settings.py)."
+        )
+
+
+def _cd_hint(cwd: Path) -> str:
+    """`` 'mysite' here is a duck project: cd mysite ...`` when project folders sit in ``cwd``."""
+    try:
+        projects = sorted(
+            entry.name
+            for entry in cwd.iterdir()
+            if entry.is_dir() and (entry / f"{PROJECT_SETTINGS_MODULE}.py").is_file()
+        )
+    except OSError:
+        return ""
+    if len(projects) == 1:
+        return f" {projects[0]!r} here is a project: cd {projects[0]}, then run the command again."
+    if projects:
+        return f" Projects here: {', '.join(projects)}; cd into one of them, then run the command again."
+    return ""
 
 
 def check_project() -> None:

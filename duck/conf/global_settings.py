@@ -2,7 +2,15 @@
 
 A project's settings module (named by ``DUCK_SETTINGS_MODULE``) overrides any of them
 with an UPPERCASE module-level name. docs/settings.md is the reference for users.
+
+Each default's annotation, or else its type, is the type a project's value must have: it is
+checked when settings load (duck/conf/checks.py), so annotate any setting whose default is None.
 """
+
+from collections.abc import Callable
+from os import PathLike
+from types import ModuleType
+from typing import Any, Literal
 
 # --- Core -------------------------------------------------------------------------------
 # Technical error pages (tracebacks, the URL patterns tried) are shown only when DEBUG is on.
@@ -13,9 +21,9 @@ SECRET_KEY = ""
 # With DEBUG on and an empty list, localhost names are allowed, as in Django.
 ALLOWED_HOSTS: list[str] = []
 # Dotted path of the module holding ``urlpatterns``.
-ROOT_URLCONF = ""
+ROOT_URLCONF: str | ModuleType | list[Any] = ""
 # Dotted paths of middleware factories, outermost first (Django's get_response onion).
-MIDDLEWARE: list[str] = []
+MIDDLEWARE: list[str | Callable[..., Any]] = []
 # Charset used to encode str bodies and to decode request bodies without a charset.
 DEFAULT_CHARSET = "utf-8"
 # Sync views run in a bounded thread pool so they never block the event loop; this is its size.
@@ -25,7 +33,7 @@ APPEND_SLASH = True
 
 # --- Templates --------------------------------------------------------------------------
 # Jinja2 environments: template folders in DIRS are searched in order.
-TEMPLATES: list[dict] = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "duck.template.Jinja2",
         "DIRS": [],
@@ -37,9 +45,9 @@ TEMPLATES: list[dict] = [
 # URL prefix static files are served under (development server, and templates' static()).
 STATIC_URL = "/static/"
 # Folder collectstatic copies every static file into, for a front server (nginx) to serve.
-STATIC_ROOT = ""
+STATIC_ROOT: str | PathLike[str] = ""
 # Extra folders searched for static files, in order.
-STATICFILES_DIRS: list[str] = []
+STATICFILES_DIRS: list[str | PathLike[str]] = []
 # Serve STATIC_URL from the finders in the app itself; on by default with DEBUG, off in production.
 SERVE_STATIC: bool | None = None
 
@@ -52,7 +60,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 # Uploaded files larger than this are spooled to a temporary file on disk instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Folder for spooled uploads; None means the system default temporary folder.
-FILE_UPLOAD_TEMP_DIR: str | None = None
+FILE_UPLOAD_TEMP_DIR: str | PathLike[str] | None = None
 
 # --- duck's own server (duck runserver) -------------------------------------------------
 # Hard cap on a whole request body on the wire, file uploads included: 413 above it.
@@ -80,7 +88,7 @@ SERVER_MAX_CONNECTIONS = 10_000
 SERVER_SHUTDOWN_TIMEOUT = 10.0
 # Value of the Server response header; empty string sends none.
 SERVER_HEADER = "duck"
-# Log one line per request on the "duck.access" logger.
+# Log one line per request, and one per WebSocket opened and closed (code, duration), on "duck.access".
 SERVER_ACCESS_LOG = True
 # Bytes buffered for a slow reader before the server stops pulling from a streaming response.
 SERVER_WRITE_HIGH_WATER = 64 * 1024
@@ -118,7 +126,7 @@ WEBSOCKET_SYNC_THREADS = 100
 
 # --- Broadcast groups -------------------------------------------------------------------
 # "memory" (one process, the default) or "redis" (across processes and machines).
-GROUPS_BACKEND = "memory"
+GROUPS_BACKEND: Literal["memory", "redis"] = "memory"
 # Redis URL for the redis backend; the DUCK_REDIS_URL environment variable overrides it.
 REDIS_URL = "redis://127.0.0.1:6379/0"
 # Bytes waiting to be sent to one client above which a broadcast is not given to it (the
@@ -126,7 +134,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 GROUPS_MAX_BUFFER = 1024 * 1024
 # "close" closes a client that falls behind with 1013 (try again later); "drop" skips the
 # broadcasts that do not fit for that client (it stays connected and misses them).
-GROUPS_OVERFLOW_POLICY = "close"
+GROUPS_OVERFLOW_POLICY: Literal["close", "drop"] = "close"
 # Prepended to group names to make Redis channel names, so several sites can share one Redis.
 GROUPS_REDIS_PREFIX = "duck:groups:"
 # Seconds one Redis operation (connect, publish, a subscription being confirmed) may take.

@@ -2,7 +2,7 @@
 
 ``HttpError`` subclasses carry their own status and a short client-safe message; anything
 else is a 500 that is logged with its traceback. With DEBUG on, 404 and 500 get technical
-pages (the routes tried; the traceback); with DEBUG off, nothing internal reaches the client.
+pages (duck/core/debug.py); with DEBUG off, nothing internal reaches the client.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Iterable
 
 from duck.conf import settings
+from duck.core.debug import technical_404, technical_500
 from duck.exceptions import HttpError, Resolver404, SuspiciousOperation
 from duck.http.request import Request
 from duck.http.response import HttpResponse
@@ -34,7 +35,7 @@ def response_for_exception(request: Request, exc: BaseException) -> HttpResponse
         elif exc.status_code >= 500:
             logger.error("%s %s: %s", request.method, request.path, exc.message)
         if isinstance(exc, Resolver404) and _debug():
-            return _technical_404(request, exc)
+            return technical_404(request, exc)
         return error_response(exc.status_code, exc.message, headers=exc.headers)
     logger.error("Internal Server Error: %s %s", request.method, request.path, exc_info=exc)
     if _debug():
@@ -51,28 +52,21 @@ def error_response(status: int, message: str | None = None, headers: Iterable[tu
     return response
 
 
+def _technical_500(request: Request, exc: BaseException) -> HttpResponse:
+    """The DEBUG page; should building it fail, the plain traceback still reaches the developer."""
+    try:
+        return technical_500(request, exc)
+    except Exception:
+        logger.exception(
+            "The DEBUG error page for %s %s failed; showing the plain traceback", request.method, request.path
+        )
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        body = f"<pre>{html.escape(trace)}</pre>"
+        return HttpResponse(_PAGE.format(title="500 Internal Server Error", body=body), status=500)
+
+
 def _debug() -> bool:
     try:
         return bool(settings.DEBUG)
     except Exception:  # settings themselves broken: never show internals
         return False
-
-
-def _technical_404(request: Request, exc: Resolver404) -> HttpResponse:
-    tried = "".join(f"<li><code>{html.escape(route)}</code></li>" for route in exc.tried)
-    body = (
-        f"<p>No URL pattern matched <code>{html.escape(request.path)}</code>.</p>"
-        f"<p>Tried these patterns, in this order:</p><ol>{tried}</ol>"
-        "<p>You see this page because DEBUG = True in your settings.</p>"
-    )
-    return HttpResponse(_PAGE.format(title="404 Not Found", body=body), status=404)
-
-
-def _technical_500(request: Request, exc: BaseException) -> HttpResponse:
-    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    body = (
-        f"<p><b>{html.escape(type(exc).__name__)}</b> at <code>{html.escape(request.path)}</code>: "
-        f"{html.escape(str(exc))}</p><pre>{html.escape(trace)}</pre>"
-        "<p>You see this page because DEBUG = True in your settings. Turn it off in production.</p>"
-    )
-    return HttpResponse(_PAGE.format(title="500 Internal Server Error", body=body), status=500)

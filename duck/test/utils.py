@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from duck.conf import settings
+from duck.http.request import TEST_HOSTS
 
 __all__ = ["override_settings", "setup_test_environment", "teardown_test_environment"]
 
@@ -92,24 +93,16 @@ def override_settings(**options: Any) -> SettingsOverride:
     return SettingsOverride(**options)
 
 
-_environment: list[AbstractContextManager[None]] = []
-
-
 def setup_test_environment() -> None:
-    """Allow the test clients' Host (``testserver``) for the rest of the test session.
+    """Allow the test clients' Host (``testserver``) whatever ``ALLOWED_HOSTS`` says, until teardown.
 
-    Call once at session start (a pytest ``conftest.py`` session fixture, or a test runner);
-    :func:`teardown_test_environment` undoes it.
+    duck's pytest plugin calls it when a pytest session starts (so ``pytest`` in a project just
+    works); other test runners call it once at start. ``override_settings(ALLOWED_HOSTS=...)``
+    does not take it away. :func:`teardown_test_environment` undoes it.
     """
-    hosts: list[str] = list(settings.ALLOWED_HOSTS)
-    if TEST_HOST not in hosts:
-        hosts.append(TEST_HOST)
-    override = settings.override(ALLOWED_HOSTS=hosts)
-    override.__enter__()
-    _environment.append(override)
+    TEST_HOSTS.add(TEST_HOST)
 
 
 def teardown_test_environment() -> None:
     """Undo :func:`setup_test_environment`."""
-    if _environment:
-        _environment.pop().__exit__(None, None, None)
+    TEST_HOSTS.discard(TEST_HOST)

@@ -73,13 +73,22 @@ def test_outside_a_project_says_where_settings_are_looked_for(tmp_path):
     assert_one_line_error(run_duck("runserver", cwd=tmp_path), "No settings found")
 
 
+def test_from_the_folder_above_a_project_the_error_says_cd(project):
+    assert_one_line_error(run_duck("runserver", cwd=project.parent), "'mysite' here is a project: cd mysite")
+
+
+def test_settings_named_by_the_project_folder_from_inside_it_says_what_works(project):
+    result = run_duck("runserver", "--settings", "mysite.settings", cwd=project)
+    assert_one_line_error(result, "run 'duck runserver --settings settings'")
+
+
 def test_unknown_settings_module_is_one_line(project):
     assert_one_line_error(run_duck("runserver", "--settings", "nosuch.settings", cwd=project), "could not be found")
 
 
 def test_broken_settings_are_one_line(project):
     (project / "settings.py").write_text("DEBUG = True\nALLOWED_HOSTS = 'example.com'\n")
-    assert_one_line_error(run_duck("runserver", cwd=project), "ALLOWED_HOSTS must be a list")
+    assert_one_line_error(run_duck("runserver", cwd=project), "expected list of str: write ['example.com']")
 
 
 def test_syntax_error_in_a_view_is_one_line_naming_the_file(project):
@@ -176,6 +185,15 @@ def test_runserver_serves_the_welcome_page_of_a_new_project(project, options):
     assert headers["content-type"] == "text/html; charset=utf-8"
     assert b"mysite is running" in body
     assert b'href="/static/css/style.css"' in body
+
+
+@pytest.mark.slow
+def test_settings_of_a_project_named_from_the_folder_above_serves_it(project):
+    """tutorial.md: `duck runserver --settings mysite.settings` from the folder holding mysite/."""
+    with running_server(project.parent, "--settings", "mysite.settings") as url:
+        status, _, body = fetch(url)
+    assert status == 200
+    assert b"mysite is running" in body
 
 
 def _static_hook_installed() -> bool:

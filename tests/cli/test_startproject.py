@@ -15,6 +15,9 @@ EXPECTED_FILES = {
     "views.py",
     "asgi.py",
     "wsgi.py",
+    "pyproject.toml",
+    "tests/test_views.py",
+    "tests/test_websockets.py",
     "templates/welcome.html",
     "static/css/style.css",
 }
@@ -35,7 +38,7 @@ def test_startproject_renders_the_layout(project):
 
 
 def test_rendered_python_files_are_valid_and_fully_substituted(project):
-    for name in ("settings.py", "urls.py", "views.py", "asgi.py", "wsgi.py"):
+    for name in ("settings.py", "urls.py", "views.py", "asgi.py", "wsgi.py", "tests/test_views.py"):
         source = (project / name).read_text()
         ast.parse(source, filename=name)
         assert "{{" not in source, name

@@ -95,14 +95,14 @@ def test_environment_factory_option_builds_the_environment():
     ("templates", "fragment"),
     [
         ([], "non-empty list"),
-        ("duck.template.Jinja2", "non-empty list"),
+        ("duck.template.Jinja2", "expected list of dict"),  # refused as the settings load
         ([{"DIRS": []}], "'BACKEND'"),
         ([{"BACKEND": "duck.template.Nope"}], "has no attribute 'Nope'"),
         ([{"BACKEND": "duck.template.Jinja2", "DIRS": "templates"}], "must be a list"),
     ],
 )
 def test_malformed_templates_setting_is_improperly_configured(templates, fragment):
-    with settings.override(TEMPLATES=templates), pytest.raises(ImproperlyConfigured, match=fragment):
+    with pytest.raises(ImproperlyConfigured, match=fragment), settings.override(TEMPLATES=templates):
         get_engines()
 
 

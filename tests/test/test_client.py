@@ -359,18 +359,20 @@ def test_override_settings_is_undone_after_a_decorated_class():
     assert TestOverrideOnAClass.helper.__qualname__ == "TestOverrideOnAClass.helper"
 
 
-def test_setup_test_environment_allows_testserver():
+def test_testserver_is_allowed_under_test_whatever_allowed_hosts_says():
+    """duck's pytest plugin calls setup_test_environment(); teardown takes the allowance away."""
     from duck.test import setup_test_environment, teardown_test_environment
 
-    with override_settings(ALLOWED_HOSTS=["example.com"]), Client() as client:
-        assert client.get("/hello").status_code == 400
-        setup_test_environment()
+    with override_settings(ALLOWED_HOSTS=["example.com"], DEBUG=False), Client() as client:
+        assert client.get("/hello").status_code == 200
+        assert client.get("/hello", headers={"host": "other.example"}).status_code == 400
+        teardown_test_environment()
         try:
-            assert settings.ALLOWED_HOSTS == ["example.com", "testserver"]
-            assert client.get("/hello").status_code == 200
+            assert client.get("/hello").status_code == 400
         finally:
-            teardown_test_environment()
-        assert settings.ALLOWED_HOSTS == ["example.com"]
+            setup_test_environment()
+        assert client.get("/hello").status_code == 200
+    assert "example.com" not in settings.ALLOWED_HOSTS
 
 
 def test_body_above_server_max_body_size_is_413_as_from_a_real_server(client):

@@ -76,7 +76,7 @@ class ASGIWebSocket(WebSocketConnection):
             message["headers"] = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         await self._send_message(message)
         self.subprotocol = subprotocol
-        self._state = OPEN
+        self._mark_open()
 
     async def receive(self) -> Message:
         while True:

@@ -24,12 +24,14 @@ import asyncio
 import collections
 import contextvars
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from websockets.frames import Frame
 from websockets.frames import Opcode as _WSOpcode
 
+from duck.conf import settings
 from duck.contrib.websockets.enums import CloseCode, OpCode
 from duck.exceptions import ConnectionClosed, InvalidHandshake
 from duck.utils.asyncio import TaskOwner
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["CLOSED", "CONNECTING", "OPEN", "Handler", "Message", "PreparedFrame", "WebSocketConnection"]
 
 logger = logging.getLogger("duck.websockets")
+# The HTTP access log's logger: one line when a WebSocket opens, one when it closes (as uvicorn and daphne).
+access_logger = logging.getLogger("duck.access")
 
 # Connection states, as seen by the application (see the module docstring).
 CONNECTING = 0
@@ -178,6 +182,7 @@ class WebSocketConnection(TaskOwner):
         "_close_callbacks",
         "_close_code",
         "_close_reason",
+        "_opened_at",
         "_outbox",
         "_outbox_bytes",
         "_state",
@@ -196,6 +201,8 @@ class WebSocketConnection(TaskOwner):
         self._close_code: int | None = None
         self._close_reason = ""
         self._close_callbacks: list[Callable[[WebSocketConnection], None]] | None = None
+        # time.monotonic() when the handshake completed, kept only while the access log is on (0.0: off).
+        self._opened_at = 0.0
         # Broadcast outbox (see try_send_prepared): created by the first broadcast that needs it,
         # drained by the _writer task, which exists only while the outbox holds something.
         self._outbox: collections.deque[PreparedFrame] | None = None
@@ -229,16 +236,37 @@ class WebSocketConnection(TaskOwner):
     def _closed_error(self) -> ConnectionClosed:
         return ConnectionClosed(self._close_code or CloseCode.ABNORMAL_CLOSURE, self._close_reason)
 
+    def _mark_open(self) -> None:
+        """Record that the handshake completed (implementations call it from :meth:`accept`)."""
+        self._state = OPEN
+        if settings.SERVER_ACCESS_LOG and access_logger.isEnabledFor(logging.INFO):
+            self._opened_at = time.monotonic()
+            access_logger.info('%s - "WebSocket %s" open', self._client(), self.request.get_full_path())
+
+    def _client(self) -> str:
+        client = self.request.client
+        return f"{client[0]}:{client[1]}" if client else "-"
+
+    def _log_close(self, was: int, code: int) -> None:
+        if was == OPEN and self._opened_at:
+            duration = time.monotonic() - self._opened_at
+            path = self.request.get_full_path()
+            access_logger.info('%s - "WebSocket %s" closed %d %.1fs', self._client(), path, code, duration)
+        elif was == CONNECTING and settings.SERVER_ACCESS_LOG and access_logger.isEnabledFor(logging.INFO):
+            access_logger.info('%s - "WebSocket %s" refused', self._client(), self.request.get_full_path())
+
     def _mark_closed(self, code: int, reason: str = "") -> None:
         """Record the end of the connection, cancel the tasks it owns and run the close callbacks.
 
         Implementations wake their own waiters after this.
         """
-        if self._state == CLOSED:
+        was = self._state
+        if was == CLOSED:
             return
         self._state = CLOSED
         self._close_code = int(code)
         self._close_reason = reason
+        self._log_close(was, self._close_code)
         self.cancel_tasks()
         callbacks, self._close_callbacks = self._close_callbacks, None
         for callback in callbacks or ():

@@ -262,7 +262,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             response.headers[name] = value
         self._transport.write(response.serialize())
         self.subprotocol = ws.subprotocol
-        self._state = OPEN
+        self._mark_open()
         self._arm()
         early, self._early = self._early, None
         if early:

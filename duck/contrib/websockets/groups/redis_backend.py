@@ -136,7 +136,7 @@ class RedisBackend(Backend):
             import redis.asyncio  # noqa: F401 - checked here so that a missing package says how to fix it
         except ImportError:
             raise ImproperlyConfigured(
-                "GROUPS_BACKEND = 'redis' needs the redis package: pip install 'duck[redis]' (or redis>=5)."
+                "GROUPS_BACKEND = 'redis' needs the redis package: pip install 'duckweb[redis]' (or redis>=5)."
             ) from None
         self.url = url
         self.prefix = prefix.encode()
