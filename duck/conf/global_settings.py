@@ -90,6 +90,18 @@ SERVER_LINGER_TIMEOUT = 2.0
 # ...and at most this many bytes, so an error cannot be used to make the server read forever.
 SERVER_LINGER_MAX_BYTES = 1024 * 1024
 
+# --- TLS (https:// and wss:// from duck's own server) ----------------------------------
+# PEM certificate chain, leaf first; set it (or pass --certfile) to serve https:// and wss://.
+SERVER_CERTFILE: str | None = None
+# PEM private key of SERVER_CERTFILE; None when the certificate file holds the key too.
+SERVER_KEYFILE: str | None = None
+# Passphrase of an encrypted key; read it from the environment rather than writing it here.
+SERVER_KEYFILE_PASSWORD: str | None = None
+# Oldest TLS version accepted, "TLSv1.2" or "TLSv1.3": 1.0 and 1.1 are deprecated (RFC 8996).
+SERVER_SSL_MIN_VERSION = "TLSv1.2"
+# Seconds a client has to complete the TLS handshake; no HTTP timer runs before it ends (slowloris guard).
+SERVER_SSL_HANDSHAKE_TIMEOUT = 10.0
+
 # --- WebSockets -------------------------------------------------------------------------
 # Origins allowed to open WebSockets besides the site's own host, e.g. ["https://app.example.com"].
 # "*" allows any origin (only for public APIs without cookies).
