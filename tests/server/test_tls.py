@@ -233,17 +233,27 @@ async def test_a_client_that_never_finishes_its_handshake_is_dropped(certificate
 
 
 async def test_connection_beyond_max_connections_gets_503_over_tls(certificate: Certificate):
-    async with tls_running(Echo(), certificate, SERVER_MAX_CONNECTIONS=1) as server:
+    answer = asyncio.Event()
+
+    async def slow(request: Request) -> HttpResponse:
+        await answer.wait()
+        return PlainTextResponse("done")
+
+    async with tls_running(FuncHandler(slow), certificate, SERVER_MAX_CONNECTIONS=1) as server:
         first = await tls_client(server, certificate)
         try:
             await first.send(request("GET", "/1"))
-            assert (await first.response()).status == 200
+            while len(server.state.in_flight()) < 1:  # the only slot is answering: nothing to evict
+                await asyncio.sleep(0.01)
             second = await tls_client(server, certificate)
             try:
                 assert (await second.response()).status == 503
             finally:
                 await second.close()
+            answer.set()
+            assert (await first.response()).status == 200
         finally:
+            answer.set()
             await first.close()
 
 
