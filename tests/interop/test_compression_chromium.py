@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.test_startproject_websocket import CHROMIUM, CHROMIUM_ARGS
+from tests.interop.helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.middleware.test_compression_servers import ProjectServer, free_port
 
 pytestmark = [

@@ -13,7 +13,7 @@ import pytest
 
 from tests.cli.conftest import run_duck
 from tests.cli.test_runserver_tls import add_websocket_example, serving
-from tests.interop.test_startproject_websocket import CHROMIUM, CHROMIUM_ARGS
+from tests.interop.helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.tls import Certificate
 
 pytestmark = [
