@@ -20,6 +20,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("--noinput", "--no-input", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--clear", action="store_true", help="empty STATIC_ROOT first (removes stale files)")
+    parser.add_argument(
+        "--compress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="also write .gz/.br/.zst next to each compressible file (default: STATICFILES_COMPRESS)",
+    )
     parser.add_argument("--settings", metavar="MODULE", help="settings module, e.g. 'mysite.settings'")
     parser.set_defaults(handler=handle)
     return parser
@@ -42,11 +48,14 @@ def handle(args: argparse.Namespace) -> int:
         if not _confirm(str(root), args.clear):
             print("Cancelled.")
             return 1
-    result = collect(clear=args.clear)
+    result = collect(clear=args.clear, compress=args.compress)
     for folder in result.missing_dirs:
         print(f"Warning: the STATICFILES_DIRS folder {folder} does not exist; skipped.", file=sys.stderr)
     if result.cleared:
         print(f"Deleted {result.cleared} file{'s' if result.cleared != 1 else ''} from {root}.")
     copied, unmodified = len(result.copied), len(result.unmodified)
     print(f"{copied} static file{'s' if copied != 1 else ''} copied to {root}, {unmodified} unmodified.")
+    if result.compressed:
+        count = len(result.compressed)
+        print(f"{count} pre-compressed file{'s' if count != 1 else ''} written (.gz, .br, .zst).")
     return 0

@@ -33,6 +33,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="worker processes (default: 1)")
     parser.add_argument("--reload", action="store_true", help="restart when a .py or .html file changes")
+    parser.add_argument(
+        "--certfile",
+        metavar="PATH",
+        help="serve https:// and wss:// with this PEM certificate chain (default: SERVER_CERTFILE)",
+    )
+    parser.add_argument(
+        "--keyfile",
+        metavar="PATH",
+        help="the certificate's PEM private key, unless the certificate file holds it (default: SERVER_KEYFILE)",
+    )
     parser.add_argument("--settings", metavar="MODULE", help="settings module, e.g. 'mysite.settings'")
     parser.set_defaults(handler=handle)
     return parser
@@ -97,7 +107,7 @@ def handle(args: argparse.Namespace) -> int:
         check_project()
 
     try:
-        run(host, port, workers=args.workers, reload=args.reload)
+        run(host, port, workers=args.workers, reload=args.reload, certfile=args.certfile, keyfile=args.keyfile)
     except KeyboardInterrupt:  # CONTROL-C before the server installed its own handler
         pass
     return 0

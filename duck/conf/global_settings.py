@@ -50,6 +50,9 @@ STATIC_ROOT: str | PathLike[str] = ""
 STATICFILES_DIRS: list[str | PathLike[str]] = []
 # Serve STATIC_URL from the finders in the app itself; on by default with DEBUG, off in production.
 SERVE_STATIC: bool | None = None
+# collectstatic also writes .gz (and .br/.zst when brotli/zstandard are installed) next to each
+# compressible file, which static serving and nginx's gzip_static send to clients that accept them.
+STATICFILES_COMPRESS = False
 
 # --- Request data limits ----------------------------------------------------------------
 # Largest request body (excluding uploaded files in multipart) read into memory: 413 above it.
@@ -97,6 +100,50 @@ SERVER_WRITE_HIGH_WATER = 64 * 1024
 SERVER_LINGER_TIMEOUT = 2.0
 # ...and at most this many bytes, so an error cannot be used to make the server read forever.
 SERVER_LINGER_MAX_BYTES = 1024 * 1024
+
+# --- TLS (https:// and wss:// from duck's own server) ----------------------------------
+# PEM certificate chain, leaf first; set it (or pass --certfile) to serve https:// and wss://.
+SERVER_CERTFILE: str | None = None
+# PEM private key of SERVER_CERTFILE; None when the certificate file holds the key too.
+SERVER_KEYFILE: str | None = None
+# Passphrase of an encrypted key; read it from the environment rather than writing it here.
+SERVER_KEYFILE_PASSWORD: str | None = None
+# Oldest TLS version accepted, "TLSv1.2" or "TLSv1.3": 1.0 and 1.1 are deprecated (RFC 8996).
+SERVER_SSL_MIN_VERSION = "TLSv1.2"
+# Seconds a client has to complete the TLS handshake; no HTTP timer runs before it ends (slowloris guard).
+SERVER_SSL_HANDSHAKE_TIMEOUT = 10.0
+
+# --- Response compression (duck.middleware.compression.CompressionMiddleware) ------------
+# Codings offered, best first when a client accepts several equally; None: every installed one of
+# zstd, br (packages zstandard, brotli) and gzip. Also the files collectstatic pre-compresses.
+COMPRESSION_ENCODINGS: list[str] | None = None
+# Bodies smaller than this are sent as they are: the coding's overhead and CPU outweigh the saving.
+COMPRESSION_MIN_SIZE = 500
+# Levels for bodies compressed per request: fast ones that keep most of the gain (static files
+# pre-compressed by collectstatic use the highest levels instead).
+COMPRESSION_LEVELS = {"gzip": 6, "br": 4, "zstd": 3}
+# Media types sent as they are, being compressed already; "video/*" covers a whole type, and
+# +json/+xml types (image/svg+xml) are always compressed.
+COMPRESSION_SKIP_TYPES = [
+    "image/*",
+    "video/*",
+    "audio/*",
+    "font/woff",
+    "font/woff2",
+    "application/zip",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-bzip2",
+    "application/x-xz",
+    "application/zstd",
+    "application/x-7z-compressed",
+    "application/vnd.rar",
+    "application/pdf",
+    "application/octet-stream",
+]
+# Compress streaming responses too, each chunk flushed as it comes (Server-Sent Events only with
+# response.compress = True). Off: every open stream would hold a compressor's memory (up to a few MiB).
+COMPRESSION_STREAMING = False
 
 # --- WebSockets -------------------------------------------------------------------------
 # Origins allowed to open WebSockets besides the site's own host, e.g. ["https://app.example.com"].

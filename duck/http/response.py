@@ -43,6 +43,9 @@ class HttpResponse:
 
     streaming = False
     default_content_type = "text/html"
+    # CompressionMiddleware: None follows its rules, False never compresses this response, True also
+    # compresses it when streaming (Server-Sent Events included).
+    compress: bool | None = None
 
     def __init__(
         self,

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
+import ssl
 import sys
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, Literal
 
 from duck.server.config import ServerConfig
 from duck.server.errors import ServerError
 from duck.server.protocol import HttpProtocol
 from duck.server.reload import is_reloader_child, run_with_reloader
 from duck.server.server import Server, banner, bind_socket, format_url
+from duck.server.tls import create_ssl_context, tls_options
 from duck.server.workers import Supervisor
 
 __all__ = ["HttpProtocol", "Server", "ServerConfig", "ServerError", "run", "serve"]
@@ -34,6 +37,7 @@ async def serve(
     port: int = 8000,
     *,
     sock: socket.socket | None = None,
+    ssl: ssl.SSLContext | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
     """Serve ``handler`` on the running loop until cancelled (then shut down gracefully).
@@ -41,12 +45,14 @@ async def serve(
     Args:
         handler: any object with ``async handle(request) -> HttpResponse``.
         host, port: where to listen, unless ``sock`` (a bound socket, owned by the server) is given.
+        ssl: serve TLS with this context; None follows ``SERVER_CERTFILE``/``SERVER_KEYFILE``.
         ready: set once the server accepts connections.
 
     Raises:
         ServerError: the address cannot be bound.
+        ImproperlyConfigured: the TLS certificate or key cannot be used.
     """
-    await Server(handler, host, port, sock=sock).serve(ready)
+    await Server(handler, host, port, sock=sock, ssl=ssl).serve(ready)
 
 
 def run(
@@ -56,6 +62,8 @@ def run(
     workers: int = 1,
     reload: bool = False,
     handler: Any = None,
+    certfile: str | os.PathLike[str] | None = None,
+    keyfile: str | os.PathLike[str] | None = None,
 ) -> None:
     """Run duck's server in the foreground until SIGINT/SIGTERM.
 
@@ -64,9 +72,12 @@ def run(
         workers: processes sharing the port; above 1 a supervisor restarts any worker that dies.
         reload: restart the server when a ``.py``/``.html`` file under the current folder changes.
         handler: the request handler; ``duck.core.handler.get_handler()`` when None.
+        certfile, keyfile: serve https:// and wss:// with this PEM certificate chain and key (the key
+            may be in ``certfile``); when not given, ``SERVER_CERTFILE``/``SERVER_KEYFILE`` decide.
 
     Raises:
         ServerError: the server cannot start (port in use, bad address, workers failing at startup).
+        ImproperlyConfigured: the TLS certificate or key cannot be used (checked before binding).
     """
     if workers < 1:
         raise ServerError(f"The number of workers must be at least 1, not {workers}.")
@@ -74,16 +85,20 @@ def run(
     if reload and not is_reloader_child():
         run_with_reloader(shutdown_timeout=_shutdown_timeout())
         return
+    options = tls_options(certfile, keyfile)
+    # Built once, before binding and forking: a bad certificate stops here, and workers inherit the context.
+    context: ssl.SSLContext | Literal[False] = False if options is None else create_ssl_context(options)
     sock = bind_socket(host, port)
-    url = format_url(*sock.getsockname()[:2])
+    bound_host, bound_port = sock.getsockname()[:2]
+    url = format_url(bound_host, bound_port, "http" if context is False else "https")
     text = banner(url, workers)
     if workers == 1:
-        server = Server(handler or _default_handler(), sock=sock, install_signals=True, announce=False)
+        server = Server(handler or _default_handler(), sock=sock, ssl=context, install_signals=True, announce=False)
         _announce(text)
         run_async(server.serve())
         return
     _announce(text)
-    target = _worker_target(handler, workers)
+    target = _worker_target(handler, workers, context)
     Supervisor(sock, workers, target, _shutdown_timeout()).run()
 
 
@@ -99,9 +114,11 @@ def _announce(text: str) -> None:
     print(text, flush=True)
 
 
-def _worker_target(handler: Any, workers: int) -> Any:
+def _worker_target(handler: Any, workers: int, context: ssl.SSLContext | Literal[False]) -> Any:
     def serve_worker(sock: socket.socket) -> int:
-        server = Server(handler or _default_handler(), sock=sock, workers=workers, install_signals=True, announce=False)
+        server = Server(
+            handler or _default_handler(), sock=sock, ssl=context, workers=workers, install_signals=True, announce=False
+        )
         run_async(server.serve())
         return 0
 

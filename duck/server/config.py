@@ -40,6 +40,7 @@ class ServerConfig:
     # A body larger than this is spooled to a temporary file as it arrives (DATA_UPLOAD_MAX_MEMORY_SIZE).
     body_memory_limit: int = global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     upload_temp_dir: str | None = global_settings.FILE_UPLOAD_TEMP_DIR
+    ssl_handshake_timeout: float = global_settings.SERVER_SSL_HANDSHAKE_TIMEOUT
 
     @classmethod
     def from_settings(cls) -> ServerConfig:
@@ -64,6 +65,7 @@ class ServerConfig:
             linger_max_bytes=int(settings.SERVER_LINGER_MAX_BYTES),
             body_memory_limit=memory_limit_setting(),
             upload_temp_dir=settings.FILE_UPLOAD_TEMP_DIR,
+            ssl_handshake_timeout=float(settings.SERVER_SSL_HANDSHAKE_TIMEOUT),
         )
 
 
@@ -110,7 +112,8 @@ class ServerState:
     Attributes:
         config: the limits, read once at start.
         handler: any object with ``async handle(request) -> HttpResponse``.
-        connections: transport -> protocol now driving it. Every protocol removes itself when its
+        scheme: ``"https"`` when the server speaks TLS, else ``"http"`` (every request's ``scheme``).
+                connections: transport -> protocol now driving it. Every protocol removes itself when its
             connection is lost; an upgrade replaces the HTTP protocol with the new one, which is
             told how to remove itself (``on_released``), so graceful shutdown can call its
             ``shutdown()``. A protocol's ``task`` attribute, when present, is its request in flight
@@ -119,6 +122,7 @@ class ServerState:
 
     config: ServerConfig
     handler: Any
+    scheme: str = "http"
     connections: dict[asyncio.BaseTransport, Any] = field(default_factory=dict)
     date: DateHeader = field(init=False)
 

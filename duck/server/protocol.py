@@ -185,7 +185,9 @@ class HttpProtocol(asyncio.Protocol):
         self.conn.receive_data(b"")
         if not self._busy:
             self._handle_events()
-        return True  # keep our half open: a response may still be on its way (half-close)
+        # Keep our half open: a response may still be on its way (half-close). TLS has no half-close
+        # (the transport closes either way, and asyncio logs a warning when asked to keep it open).
+        return self.state.scheme == "http"
 
     def pause_writing(self) -> None:
         self._writable = False
@@ -330,7 +332,7 @@ class HttpProtocol(asyncio.Protocol):
             body=b"" if body is None else body.read() if body.in_memory else body,
             client=self.client,
             server=self.server,
-            scheme="http",
+            scheme=self.state.scheme,
             http_version=event.http_version.decode("ascii"),
         )
         self._busy = True
@@ -532,6 +534,7 @@ class HttpProtocol(asyncio.Protocol):
                 self._reading_paused = False
                 transport.resume_reading()
         else:
+            self.phase = _LINGER  # TLS cannot half-close: drop what still arrives (never parse it)
             transport.close()
 
     # -- timer -----------------------------------------------------------------------------------

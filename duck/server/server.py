@@ -15,14 +15,17 @@ import logging
 import os
 import signal
 import socket
+import ssl
+import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from duck.conf import ENVIRONMENT_VARIABLE, settings
 from duck.server.config import ServerConfig, ServerState
 from duck.server.errors import ServerError
 from duck.server.protocol import HttpProtocol
+from duck.server.tls import create_ssl_context, tls_options
 from duck.utils.asyncio import set_server_loop, shutdown_tasks
 
 logger = logging.getLogger("duck.server")
@@ -30,6 +33,8 @@ logger = logging.getLogger("duck.server")
 Hook = Callable[[], Awaitable[Any]]
 # Pending connections the kernel queues for us; a burst of new clients waits here instead of being refused.
 _BACKLOG = 2048
+# Seconds a TLS connection waits for the client's close_notify after ours before the socket is dropped.
+_SSL_SHUTDOWN_TIMEOUT = 5.0
 
 
 class Server:
@@ -39,6 +44,8 @@ class Server:
         handler: any object with ``async handle(request) -> HttpResponse`` (usually ``duck.core.handler.Handler``).
         host, port: where to listen, unless ``sock`` (an already bound socket, e.g. shared by workers) is given.
         sock: a bound listening socket; the server owns and closes it.
+        ssl: serve TLS (https://, wss://) with this context; None reads ``SERVER_CERTFILE`` and
+            ``SERVER_KEYFILE`` at start (plain HTTP when they are not set), False forces plain HTTP.
         workers: only shown in the banner.
         install_signals: stop gracefully on SIGINT/SIGTERM (only from the main thread).
         announce: log the startup banner (a worker logs one short line instead).
@@ -55,11 +62,13 @@ class Server:
         port: int = 8000,
         *,
         sock: socket.socket | None = None,
+        ssl: ssl.SSLContext | Literal[False] | None = None,
         workers: int = 1,
         install_signals: bool = False,
         announce: bool = True,
     ) -> None:
         self.handler = handler
+        self.ssl = ssl
         self.host = host
         self.port = port
         self.sock = sock
@@ -94,7 +103,14 @@ class Server:
     @property
     def url(self) -> str:
         host, port = self.address
-        return format_url(host, port)
+        return format_url(host, port, self.scheme)
+
+    @property
+    def scheme(self) -> str:
+        """``"https"`` when serving TLS, else ``"http"`` (known once started, or when given a context)."""
+        if self.state is not None:
+            return self.state.scheme
+        return "https" if isinstance(self.ssl, ssl.SSLContext) else "http"
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -102,18 +118,29 @@ class Server:
 
         Raises:
             ServerError: the address cannot be bound (port in use, unknown host, permission).
+            ImproperlyConfigured: the TLS certificate or key cannot be used.
         """
         loop = asyncio.get_running_loop()
-        self.state = ServerState(ServerConfig.from_settings(), self.handler)
+        config = ServerConfig.from_settings()
+        try:
+            context = self._ssl_context()
+        except BaseException:
+            if self.sock is not None:
+                self.sock.close()
+            raise
+        self.state = ServerState(config, self.handler, scheme="http" if context is None else "https")
         self._stop = asyncio.Event()
         factory = functools.partial(HttpProtocol, self.state)
+        options: dict[str, Any] = {"backlog": _BACKLOG}
+        if context is not None:
+            options.update(ssl=context, ssl_handshake_timeout=config.ssl_handshake_timeout)
+            if sys.version_info >= (3, 11):  # asyncio's loop accepts it from 3.11 (uvloop always does)
+                options["ssl_shutdown_timeout"] = _SSL_SHUTDOWN_TIMEOUT
         try:
             if self.sock is not None:
-                self._server = await loop.create_server(factory, sock=self.sock, backlog=_BACKLOG)
+                self._server = await loop.create_server(factory, sock=self.sock, **options)
             else:
-                self._server = await loop.create_server(
-                    factory, self.host, self.port, reuse_address=True, backlog=_BACKLOG
-                )
+                self._server = await loop.create_server(factory, self.host, self.port, reuse_address=True, **options)
         except OSError as exc:
             if self.sock is not None:
                 self.sock.close()
@@ -194,6 +221,14 @@ class Server:
         await asyncio.sleep(0)  # let the transports run connection_lost and release their sockets
         logger.info("Server at %s stopped.", self.url)
 
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if self.ssl is False:
+            return None
+        if isinstance(self.ssl, ssl.SSLContext):
+            return self.ssl
+        options = tls_options()
+        return None if options is None else create_ssl_context(options)
+
     async def _drain(self, state: ServerState, deadline: float) -> None:
         """Wait until no request is in flight and every connection has closed, or the deadline passes."""
         loop = asyncio.get_running_loop()
@@ -222,10 +257,10 @@ class Server:
             loop.remove_signal_handler(self._signals.pop())
 
 
-def format_url(host: str, port: int) -> str:
-    """``http://host:port/``, with IPv6 hosts in brackets (RFC 3986 §3.2.2)."""
+def format_url(host: str, port: int, scheme: str = "http") -> str:
+    """``http://host:port/`` (or ``https://``), with IPv6 hosts in brackets (RFC 3986 §3.2.2)."""
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
+    return f"{scheme}://{shown}:{port}/"
 
 
 def banner(url: str, workers: int = 1) -> str:

@@ -1,8 +1,13 @@
 """Serve static files while developing: ``serve()`` and the dispatcher hook ``maybe_serve_static()``.
 
 In production a front server (nginx) serves ``STATIC_ROOT`` after ``duck collectstatic``;
-this module is for ``duck runserver`` with DEBUG on, but it still speaks proper HTTP:
-validators and 304, single byte ranges, HEAD, and files streamed rather than read whole.
+this module is for ``duck runserver`` with DEBUG on (or ``SERVE_STATIC``), but it still speaks
+proper HTTP: validators and 304, single byte ranges, HEAD, and files streamed rather than read whole.
+
+Pre-compressed variants (``app.js.br``, ``.zst``, ``.gz`` next to ``app.js``, as ``collectstatic``
+writes them with ``STATICFILES_COMPRESS``) are sent to clients whose Accept-Encoding takes them, with
+``Content-Encoding``, the original file's Content-Type and ``Vary: Accept-Encoding``. The variant is a
+representation of its own (RFC 9110 §8.4): its own ETag, and byte ranges count its bytes.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from urllib.parse import urlsplit
 
 from duck.conf import settings
 from duck.exceptions import Http404, HttpError, ImproperlyConfigured, MethodNotAllowed
+from duck.http.compression import CODINGS, FILE_SUFFIXES, negotiate
 from duck.http.request import Request
 from duck.http.response import FileResponse, HttpResponse
 from duck.staticfiles.conditional import (
@@ -62,16 +68,52 @@ def _locate(path: str, document_root: str | os.PathLike[str] | None) -> Path | N
     return candidate if candidate.is_file() else None
 
 
-def _open(path: str, document_root: str | os.PathLike[str] | None) -> tuple[IO[bytes], os.stat_result]:
-    located = _locate(path, document_root)
-    if located is None:
-        raise Http404(f"Static file {path!r} could not be found.")
+def _open(located: Path, path: str) -> tuple[IO[bytes], os.stat_result]:
     try:
         file = open(located, "rb")  # noqa: SIM115 - closed by the response, or below
     except OSError:  # removed or unreadable since it was found
         raise Http404(f"Static file {path!r} could not be found.") from None
     # Stat the open file, so the validators describe exactly the bytes that will be sent.
     return file, os.fstat(file.fileno())
+
+
+class _Variant:
+    """The representation chosen for a request: the file itself or a pre-compressed sibling."""
+
+    __slots__ = ("coding", "path", "varies")
+
+    def __init__(self, path: Path, coding: str | None, varies: bool) -> None:
+        self.path = path
+        self.coding = coding  # None: the file as it is
+        self.varies = varies  # pre-compressed siblings exist: the answer depends on Accept-Encoding
+
+
+def _choose_variant(request: Request, located: Path) -> _Variant:
+    """Negotiate among the file and its fresh pre-compressed siblings (at least as new as the file)."""
+    try:
+        mtime = located.stat().st_mtime_ns
+    except OSError:
+        return _Variant(located, None, False)
+    fresh: dict[str, Path] = {}
+    for coding in _static_codings():
+        sibling = located.with_name(located.name + FILE_SUFFIXES[coding])
+        try:
+            if sibling.stat().st_mtime_ns >= mtime:  # an older sibling is stale: the file was edited since
+                fresh[coding] = sibling
+        except OSError:
+            continue
+    if not fresh:
+        return _Variant(located, None, False)
+    chosen = negotiate(request.headers.get("accept-encoding"), list(fresh))
+    return _Variant(fresh[chosen] if chosen else located, chosen, True)
+
+
+def _static_codings() -> list[str]:
+    """The codings served from pre-compressed files, best first (no library is needed to send them)."""
+    configured = settings.COMPRESSION_ENCODINGS
+    if configured is None or isinstance(configured, str):
+        return list(CODINGS)
+    return [coding for coding in (str(c).strip().lower() for c in configured) if coding in FILE_SUFFIXES]
 
 
 def serve(request: Request, path: str, document_root: str | os.PathLike[str] | None = None) -> HttpResponse:
@@ -92,9 +134,13 @@ def serve(request: Request, path: str, document_root: str | os.PathLike[str] | N
     """
     if request.method not in _ALLOWED_METHODS:
         raise MethodNotAllowed(_ALLOWED_METHODS)
-    file, stat = _open(path, document_root)
+    located = _locate(path, document_root)
+    if located is None:
+        raise Http404(f"Static file {path!r} could not be found.")
+    variant = _choose_variant(request, located)
+    file, stat = _open(variant.path, path)
     try:
-        response = _respond(request, file, stat, content_type_for(path))
+        response = _respond(request, file, stat, content_type_for(path), variant)
     except BaseException:
         file.close()
         raise
@@ -103,8 +149,12 @@ def serve(request: Request, path: str, document_root: str | os.PathLike[str] | N
     return response
 
 
-def _respond(request: Request, file: IO[bytes], stat: os.stat_result, content_type: str) -> HttpResponse:
+def _respond(
+    request: Request, file: IO[bytes], stat: os.stat_result, content_type: str, variant: _Variant
+) -> HttpResponse:
     etag = etag_for(stat)
+    if variant.coding is not None:
+        etag = f'{etag[:-1]}-{variant.coding}"'  # never equal to the identity file's tag
     headers = {
         "etag": etag,
         "last-modified": http_date(stat.st_mtime),
@@ -114,6 +164,10 @@ def _respond(request: Request, file: IO[bytes], stat: os.stat_result, content_ty
         "accept-ranges": "bytes",
         "x-content-type-options": "nosniff",
     }
+    if variant.varies:
+        headers["vary"] = "Accept-Encoding"
+    if variant.coding is not None:
+        headers["content-encoding"] = variant.coding
     get = request.headers.get
     if is_not_modified(get("if-none-match"), get("if-modified-since"), etag, stat.st_mtime):
         response = HttpResponse(status=304)
@@ -123,7 +177,10 @@ def _respond(request: Request, file: IO[bytes], stat: os.stat_result, content_ty
         # Range applies to GET only (RFC 9110 section 14.2): HEAD describes the full 200.
         response = HttpResponse(b"", content_type=content_type)
         return _with_headers(response, {**headers, "content-length": str(stat.st_size)})
-    return _with_headers(_body_response(request, file, stat, content_type, etag), headers)
+    response = _body_response(request, file, stat, content_type, etag)
+    if response.status_code == 416:
+        headers.pop("content-encoding", None)  # its empty body is not the encoded representation
+    return _with_headers(response, headers)
 
 
 def _body_response(
