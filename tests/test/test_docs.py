@@ -9,6 +9,7 @@ A marker on the line before a fence says what a block is:
 - ``<!-- run: URLCONF -->``: a test module whose ``test_*`` functions run with that ``ROOT_URLCONF``
   (a module of the page, or a project module);
 - ``<!-- tutorial: ... -->``: a step of docs/tutorial.md, replayed by test_docs_tutorial.py;
+- ``<!-- test: PATH why -->``: a command run by a test in PATH (which reads it from the page);
 - ``<!-- excerpt -->``: a fragment, or a command the suite does not run (installs, deployment).
 
 Blocks without a language (program output) need no marker; every other block needs one.
@@ -32,7 +33,7 @@ from duck.test import Client, override_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-MARKER = re.compile(r"^<!-- (?P<kind>example|module|run|tutorial|excerpt)(?::\s*(?P<target>.*?))?\s*-->$")
+MARKER = re.compile(r"^<!-- (?P<kind>example|module|run|tutorial|test|excerpt)(?::\s*(?P<target>.*?))?\s*-->$")
 FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[a-z]*)\n(?P<code>.*?)\n(?P=indent)```$", re.S | re.M)
 
 
@@ -107,12 +108,12 @@ def test_module_blocks_run(page: Path):
         assert modules
 
 
-def run_tests_of(code: str, where: str, urlconf: str) -> None:
+def run_tests_of(code: str, where: str, urlconf: str, page_settings: dict[str, Any]) -> None:
     namespace: dict[str, Any] = {"__name__": "docs_snippet"}
     exec(compile(code, where, "exec"), namespace)
     tests = [value for name, value in namespace.items() if name.startswith("test_") and callable(value)]
     assert tests, f"{where}: a run block without test functions proves nothing"
-    with override_settings(ROOT_URLCONF=urlconf):
+    with override_settings(**{**page_settings, "ROOT_URLCONF": urlconf}):
         for test in tests:
             if inspect.iscoroutinefunction(test):
                 asyncio.run(test())
@@ -122,9 +123,18 @@ def run_tests_of(code: str, where: str, urlconf: str) -> None:
 
 @pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.kind == "run"], ids=repr)
 def test_run_blocks_pass(block: Block):
+    """A page's ``settings`` module block, if it has one, is in force while its run blocks run."""
     assert block.target, f"{block!r}: run needs a URL conf"
-    with page_modules(block.page):
-        run_tests_of(block.code, repr(block), block.target)
+    with page_modules(block.page) as modules:
+        settings_module = modules.get("settings")
+        page_settings = {k: v for k, v in vars(settings_module).items() if k.isupper()} if settings_module else {}
+        run_tests_of(block.code, repr(block), block.target, page_settings)
+
+
+@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.kind == "test"], ids=repr)
+def test_test_blocks_name_a_test_that_exists(block: Block):
+    assert block.target, f"{block!r}: test needs the path of the test that runs it"
+    assert (ROOT / block.target.split()[0]).is_file(), f"{block!r} names a missing test file"
 
 
 # -- what some pages' modules promise ---------------------------------------------------------------
