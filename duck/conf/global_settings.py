@@ -60,7 +60,8 @@ STATICFILES_COMPRESS = False
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MiB, as Django
 # Most form fields accepted in a query string or form body (hash-flooding / CPU guard): 400 above.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
-# Uploaded files larger than this are spooled to a temporary file on disk instead of memory.
+# Bytes of uploaded files (all the files of one request together) kept in memory; the content of
+# any file beyond it is spooled to a temporary file on disk instead.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Folder for spooled uploads; None means the system default temporary folder.
 FILE_UPLOAD_TEMP_DIR: str | PathLike[str] | None = None

@@ -169,8 +169,9 @@ class MultipartParser:
 
     * ``max_fields``: the most parts (text fields and files) a body may have -> ``BadRequest``;
     * ``max_memory_size``: the most bytes of text field values in total -> ``RequestEntityTooLarge``;
-    * ``spool_limit`` / ``temp_dir``: file content above ``spool_limit`` bytes goes to a temporary
-      file in ``temp_dir``.
+    * ``spool_limit`` / ``temp_dir``: at most ``spool_limit`` bytes of file content are kept in memory,
+      for all files together (a hundred small files cannot add up to a hundred times the limit);
+      the content of any file that does not fit goes to a temporary file in ``temp_dir``.
 
     On any error the files created so far are closed. Files returned by ``finish()`` belong to the
     caller; :meth:`close` (or leaving a ``with`` block) releases files of an unfinished parse.
@@ -213,6 +214,7 @@ class MultipartParser:
         self._field_name = ""
         self._field_charset: str | None = None
         self._field_chunks: list[bytes | bytearray] = []
+        self._memory_left = spool_limit  # bytes of file content that may still stay in memory
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -379,7 +381,7 @@ class MultipartParser:
                 content_type or "text/plain",  # RFC 7578 §4.4 default
                 charset,
                 headers,
-                spool_limit=self.spool_limit,
+                spool_limit=self._memory_left,  # 0: straight to disk (see UploadedFile)
                 temp_dir=self.temp_dir,
             )
         else:
@@ -410,6 +412,8 @@ class MultipartParser:
         elif not upload.filename and upload.size == 0:
             upload.close()  # a file input left empty ("no file chosen"): not an upload
         else:
+            if upload.in_memory:
+                self._memory_left -= upload.size
             upload.seek(0)
             self._files.add(upload.name, upload)
 

@@ -298,6 +298,19 @@ def test_large_file_spools_to_disk(tmp_path: Any) -> None:
     assert big.closed and small.closed
 
 
+def test_the_memory_budget_is_for_all_files_together() -> None:
+    """Ten 10 KB files under a 25 KB limit: two stay in memory, the rest go to disk (not 100 KB in memory)."""
+    parts = [file_part(f"f{i}", f"{i}.txt", bytes([65 + i]) * 10_000) for i in range(10)]
+    _, files = parse_chunks([make_body(*parts)], spool_limit=25_000)
+    try:
+        uploads = [files[f"f{i}"] for i in range(10)]
+        assert [upload.in_memory for upload in uploads] == [True, True] + [False] * 8
+        assert sum(upload.size for upload in uploads if upload.in_memory) <= 25_000
+        assert all(upload.read() == bytes([65 + i]) * 10_000 for i, upload in enumerate(uploads))
+    finally:
+        close_all(files)
+
+
 def test_spool_limit_zero_goes_straight_to_disk() -> None:
     with UploadedFile("f", "a.txt", spool_limit=0) as upload:
         upload.write(b"abc")

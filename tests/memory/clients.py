@@ -12,6 +12,7 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -146,11 +147,18 @@ def settled_stats(port: int, timeout: float = 10.0) -> dict[str, int]:
         time.sleep(0.05)
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextlib.contextmanager
-def memory_server(port: int, *extra_settings: str) -> Iterator[subprocess.Popen[bytes]]:
+def memory_server(port: int, *extra_settings: str, cpu: int | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """`duck runserver` on ``port`` serving the memory project (one process, uvloop, DEBUG off).
 
-    ``extra_settings`` are lines appended to a settings module made for this run (e.g. lower limits).
+    ``extra_settings`` are lines appended to a settings module made for this run (e.g. lower limits);
+    ``cpu`` pins the server to that core (``taskset``), for benchmarks.
     """
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     module = "tests.memory.settings"
@@ -163,8 +171,11 @@ def memory_server(port: int, *extra_settings: str) -> Iterator[subprocess.Popen[
         env["PYTHONPATH"] = f"{folder}{os.pathsep}{ROOT}"
         module = "memory_run_settings"
     env["DUCK_SETTINGS_MODULE"] = module
+    command = [sys.executable, "-m", "duck", "runserver", f"127.0.0.1:{port}"]
+    if cpu is not None and shutil.which("taskset"):
+        command = ["taskset", "-c", str(cpu), *command]
     process = subprocess.Popen(
-        [sys.executable, "-m", "duck", "runserver", f"127.0.0.1:{port}"],
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
