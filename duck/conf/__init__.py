@@ -151,7 +151,15 @@ class LazySettings:
 
 def _validate(values: dict[str, Any]) -> None:
     """Refuse obviously wrong settings at load time with a message that says how to fix them."""
-    for name in ("ALLOWED_HOSTS", "MIDDLEWARE", "STATICFILES_DIRS", "WEBSOCKET_ALLOWED_ORIGINS"):
+    for name in (
+        "ALLOWED_HOSTS",
+        "MIDDLEWARE",
+        "STATICFILES_DIRS",
+        "WEBSOCKET_ALLOWED_ORIGINS",
+        "MODELS",
+        "ON_STARTUP",
+        "ON_SHUTDOWN",
+    ):
         if isinstance(values.get(name), str):
             raise ImproperlyConfigured(f"{name} must be a list of strings, not a string: write [{values[name]!r}].")
     if values.get("GROUPS_BACKEND") not in ("memory", "redis"):
@@ -159,6 +167,7 @@ def _validate(values: dict[str, Any]) -> None:
     if values.get("GROUPS_OVERFLOW_POLICY") not in ("close", "drop"):
         raise ImproperlyConfigured("GROUPS_OVERFLOW_POLICY must be 'close' or 'drop'.")
     _validate_groups(values)
+    _validate_database(values)
 
 
 def _validate_groups(values: dict[str, Any]) -> None:
@@ -173,6 +182,17 @@ def _validate_groups(values: dict[str, Any]) -> None:
             raise ImproperlyConfigured(f"{name} must be a positive number of seconds, not {value!r}.")
     if not isinstance(values.get("GROUPS_REDIS_PREFIX"), str):
         raise ImproperlyConfigured("GROUPS_REDIS_PREFIX must be a str, e.g. 'mysite:groups:'.")
+
+
+def _validate_database(values: dict[str, Any]) -> None:
+    for name, least in (("DATABASE_POOL_SIZE", 1), ("DATABASE_MAX_OVERFLOW", 0)):
+        value = values.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ImproperlyConfigured(f"{name} must be a whole number of at least {least}, not {value!r}.")
+    for name in ("DATABASE_POOL_TIMEOUT", "DATABASE_CONNECT_TIMEOUT"):
+        value = values.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ImproperlyConfigured(f"{name} must be a positive number of seconds, not {value!r}.")
 
 
 settings = LazySettings()

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Iterable
 
 from duck.conf import settings
+from duck.db.errors import unavailable_error
 from duck.exceptions import HttpError, Resolver404, SuspiciousOperation
 from duck.http.request import Request
 from duck.http.response import HttpResponse
@@ -28,11 +29,15 @@ _PAGE = (
 
 def response_for_exception(request: Request, exc: BaseException) -> HttpResponse:
     """Map ``exc`` raised while handling ``request`` to a response."""
+    if not isinstance(exc, HttpError):
+        exc = unavailable_error(exc) or exc  # a database that is down or saturated: 503, not a bug
     if isinstance(exc, HttpError):
         if isinstance(exc, SuspiciousOperation):
             security_logger.warning("%s: %s", type(exc).__name__, exc.message)
         elif exc.status_code >= 500:
-            logger.error("%s %s: %s", request.method, request.path, exc.message)
+            cause = exc.__cause__
+            detail = f" ({type(cause).__name__}: {_first_line(cause)})" if cause is not None else ""
+            logger.error("%s %s: %s%s", request.method, request.path, exc.message, detail)
         if isinstance(exc, Resolver404) and _debug():
             return _technical_404(request, exc)
         return error_response(exc.status_code, exc.message, headers=exc.headers)
@@ -49,6 +54,10 @@ def error_response(status: int, message: str | None = None, headers: Iterable[tu
     body = f"<p>{html.escape(message)}</p>" if message and message != response.reason_phrase else ""
     response.content = _PAGE.format(title=html.escape(title), body=body)
     return response
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
 def _debug() -> bool:
