@@ -171,7 +171,9 @@ class Handler:
         return HttpResponsePermanentRedirect(target)
 
 
-async def _call_atomic(view: Callable[..., Any], request: Request, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+async def _call_atomic(
+    view: Callable[..., Any], request: Request, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     """Call the view; commit the request's sessions if it returns, roll them back if it raises."""
     sessions = request_sessions(request)
     try:

@@ -55,7 +55,19 @@ _EXPORTS = {
     "get_session": "duck.db.sessions",
     "DatabaseUnavailable": "duck.exceptions",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DatabaseConfig",
+    "DatabaseUnavailable",
+    "Model",
+    "database_config",
+    "database_configs",
+    "dispose_engines",
+    "get_async_engine",
+    "get_async_session",
+    "get_engine",
+    "get_session",
+]
 
 
 def __getattr__(name: str) -> Any:

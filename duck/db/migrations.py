@@ -64,7 +64,9 @@ def load_models() -> Any:
         try:
             importlib.import_module(name)
         except Exception as exc:
-            raise ImproperlyConfigured(f"MODELS names {name!r}, which failed to import: {type(exc).__name__}: {exc}")
+            raise ImproperlyConfigured(
+                f"MODELS names {name!r}, which failed to import: {type(exc).__name__}: {exc}"
+            ) from exc
     return Model.metadata
 
 

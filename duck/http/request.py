@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cached_property
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin
 
