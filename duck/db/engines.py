@@ -180,11 +180,21 @@ async def dispose_engines() -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # pragma: no cover - called from sync code through a fresh loop
         loop = None
-    async_engines = list(_async_engines.pop(loop, {}).values()) if loop is not None else []
-    for async_engine in async_engines:
-        await async_engine.dispose()
+    if loop is not None:
+        await dispose_async_engines()
     for engine in sync_engines:
         engine.dispose()
+
+
+def has_async_engines(loop: asyncio.AbstractEventLoop) -> bool:
+    return bool(_async_engines.get(loop))
+
+
+async def dispose_async_engines() -> None:
+    """Close the running loop's async engines and forget them (their connections belong to this loop)."""
+    engines = _async_engines.pop(asyncio.get_running_loop(), {})
+    for engine in engines.values():
+        await engine.dispose()
 
 
 def dispose_engines_sync() -> None:
