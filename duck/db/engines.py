@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from duck.conf import on_setting_changed, settings
 from duck.db.config import DEFAULT_DATABASE, DatabaseConfig, database_config, database_configs
+from duck.exceptions import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -108,6 +109,7 @@ def _instrument(engine: Engine, config: DatabaseConfig) -> None:
     from sqlalchemy import event
 
     event.listen(engine, "handle_error", _mark_unreachable)
+    event.listen(engine, "do_connect", _connect)
     if config.is_sqlite:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -118,6 +120,15 @@ def _mark_unreachable(context: Any) -> None:
     # unreachable. Marked as a disconnect, the error drops the pool's connections and maps to 503.
     if context.connection is None and not context.is_disconnect:
         context.is_disconnect = True
+
+
+def _connect(dialect: Any, connection_record: Any, cargs: Any, cparams: Any) -> Any:
+    # Some drivers (asyncpg) let socket errors out as they are, not as DBAPI errors that
+    # handle_error sees: a refused or timed-out connect is the database being unreachable.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:
+        raise DatabaseUnavailable() from exc
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:

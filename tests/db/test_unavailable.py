@@ -47,6 +47,9 @@ def test_database_down_gives_503_then_recovers(restartable_postgres, kind, caplo
         assert len(errors) == 1, [record.getMessage() for record in errors]
         assert errors[0].exc_info is None  # one line, no traceback: the cause is named in it
         assert "DatabaseUnavailable" not in errors[0].getMessage()
+        # The pool dropped its connections: now connecting itself is refused, which is 503 as well.
+        refused = client.get(f"/{kind}/count")
+        assert refused.status_code == 503, refused.content
         server.start()
         # The pool dropped its dead connections when the failure was seen: the next request reconnects.
         assert client.get(f"/{kind}/count").status_code == 200
