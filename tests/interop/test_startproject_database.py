@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -28,7 +26,7 @@ from tests.interop.test_startproject_websocket import free_port, wait_for_port
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
-VIEWS = '''
+VIEWS = """
 
 import json
 
@@ -59,9 +57,9 @@ class MessageSocket(WebSocketView):
             session.add(Message(text=data.decode()))
             await session.commit()
         await self.send_text("saved")
-'''
+"""
 
-HOOKS = '''
+HOOKS = """
 import os
 from pathlib import Path
 
@@ -74,7 +72,7 @@ def started():
 
 async def stopped():
     (HERE / "hooks" / f"stopped-{os.getpid()}").touch()
-'''
+"""
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -95,10 +93,14 @@ def site(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[tuple[Pat
     models = (project / "models.py").read_text()
     (project / "models.py").write_text(models.replace("# ", "").replace("#\n", "\n"))
     (project / "views.py").write_text((project / "views.py").read_text() + VIEWS)
-    urls = (project / "urls.py").read_text().replace(
-        'path("/", views.welcome, name="welcome"),',
-        'path("/", views.welcome, name="welcome"),\n    path("/messages", views.messages),\n'
-        '    path("/ws/messages", views.MessageSocket),',
+    urls = (
+        (project / "urls.py")
+        .read_text()
+        .replace(
+            'path("/", views.welcome, name="welcome"),',
+            'path("/", views.welcome, name="welcome"),\n    path("/messages", views.messages),\n'
+            '    path("/ws/messages", views.MessageSocket),',
+        )
     )
     (project / "urls.py").write_text(urls)
     (project / "hooks.py").write_text(HOOKS)
@@ -121,7 +123,16 @@ def site(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[tuple[Pat
 
 SERVERS = {
     "runserver": lambda port: [sys.executable, "-m", "duck", "runserver", f"127.0.0.1:{port}", "--workers", "2"],
-    "gunicorn": lambda port: [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "wsgi:application"],
+    "gunicorn": lambda port: [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        "2",
+        "wsgi:application",
+    ],
     "gunicorn-uvicorn": lambda port: [
         *[sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2"],
         *["-k", "uvicorn.workers.UvicornWorker", "asgi:application"],
