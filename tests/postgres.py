@@ -54,8 +54,8 @@ class PostgresServer:
             self._user = pwd.getpwnam("postgres")
             os.chown(self.root, self._user.pw_uid, self._user.pw_gid)
 
-    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [str(self.bin_dir / args[0]), *args[1:]]
+    def _run(self, *args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        command = [*prefix, str(self.bin_dir / args[0]), *args[1:]]
         if self._user is not None:
             command = ["runuser", "-u", "postgres", "--", *command]
         result = subprocess.run(
@@ -69,12 +69,15 @@ class PostgresServer:
     def init(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
 
-    def start(self) -> None:
+    def start(self, prefix: tuple[str, ...] = ()) -> None:
+        """Start the server; ``prefix`` wraps pg_ctl (the benchmark pins it with ``taskset``)."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "30", "start")
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "30", "start", prefix=prefix
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from duck.db.config import DEFAULT_DATABASE, DatabaseConfig, database_config, database_configs
-    from duck.db.engines import dispose_engines, get_async_engine, get_engine
+    from duck.db.engines import dispose_engines, driver_connection, get_async_engine, get_engine
     from duck.db.models import Model
     from duck.db.sessions import get_async_session, get_session
     from duck.exceptions import DatabaseUnavailable
@@ -48,6 +48,7 @@ _EXPORTS = {
     "database_config": "duck.db.config",
     "database_configs": "duck.db.config",
     "dispose_engines": "duck.db.engines",
+    "driver_connection": "duck.db.engines",
     "get_async_engine": "duck.db.engines",
     "get_engine": "duck.db.engines",
     "Model": "duck.db.models",
@@ -63,6 +64,7 @@ __all__ = [
     "database_config",
     "database_configs",
     "dispose_engines",
+    "driver_connection",
     "get_async_engine",
     "get_async_session",
     "get_engine",

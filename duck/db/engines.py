@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from duck.conf import on_setting_changed, settings
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["dispose_engines", "engine_options", "get_async_engine", "get_engine"]
+__all__ = ["dispose_engines", "driver_connection", "engine_options", "get_async_engine", "get_engine"]
 
 _lock = threading.Lock()
 _sync_engines: dict[str, Engine] = {}
@@ -81,6 +83,23 @@ def get_async_engine(alias: str = DEFAULT_DATABASE) -> AsyncEngine:
         _instrument(engine.sync_engine, config)
         engines[alias] = engine
     return engine
+
+
+@asynccontextmanager
+async def driver_connection(alias: str = DEFAULT_DATABASE) -> AsyncIterator[Any]:
+    """The async driver's own connection (an ``asyncpg.Connection`` on PostgreSQL), from duck's pool.
+
+    The fast path for a hot endpoint: no ORM, no SQL compilation, the driver's prepared statements;
+    the connection still comes from (and goes back to) the engine's pool, with its limits, timeouts
+    and 503 when the database is unavailable. Statements must be in the driver's dialect (``$1``
+    placeholders for asyncpg)::
+
+        async with driver_connection() as connection:
+            row = await connection.fetchrow("SELECT id, randomnumber FROM world WHERE id = $1", 42)
+    """
+    async with get_async_engine(alias).connect() as connection:
+        raw = await connection.get_raw_connection()
+        yield raw.driver_connection
 
 
 def engine_options(config: DatabaseConfig, *, is_async: bool) -> dict[str, Any]:
