@@ -16,8 +16,8 @@ from duck.cli.project import configure_settings, describe_exception
 from duck.exceptions import DuckError
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "check",
         help="Check settings, URLs, templates, databases and migrations; one line per problem.",
         description=(

@@ -72,7 +72,9 @@ def load(name: str, path: Path) -> ModuleType:
     return module
 
 
-def add_parsers(subparsers: argparse._SubParsersAction, folder: Path, invoked: str | None, taken: set[str]) -> None:
+def add_parsers(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], folder: Path, invoked: str | None, taken: set[str]
+) -> None:
     """Add a subcommand per project command; the invoked one imports its module to declare its arguments."""
     for name, path in discover(folder).items():
         if name in taken:

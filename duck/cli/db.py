@@ -7,8 +7,8 @@ import argparse
 from duck.cli.project import configure_settings
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "db",
         help="Database migrations: makemigrations, migrate, downgrade, history, current.",
         description=(
@@ -37,8 +37,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return parser
 
 
-def _action(actions: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
-    parser = actions.add_parser(name, help=help_text, description=help_text)
+def _action(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = actions.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("--database", default="default", metavar="ALIAS", help="a key of DATABASES (default: default)")
     parser.add_argument("--settings", metavar="MODULE", help="settings module, e.g. 'mysite.settings'")
     return parser

@@ -9,8 +9,8 @@ from typing import Any
 from duck.cli.project import check_project, configure_settings
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "routes",
         help="List the URL routes: pattern, name, methods, view, HTTP or WebSocket.",
         description="Print every route of ROOT_URLCONF in the order requests are matched against them.",

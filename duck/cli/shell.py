@@ -10,8 +10,8 @@ from typing import Any
 from duck.cli.project import configure_settings
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "shell",
         help="Start Python with settings, models and a database session ready (IPython if installed).",
         description=(
@@ -77,7 +77,7 @@ def _interact(names: dict[str, Any], *, plain: bool) -> None:
     banner = f"duck shell: {shown}"
     if not plain:
         try:
-            from IPython import start_ipython
+            from IPython import start_ipython  # type: ignore[import-not-found]
         except ImportError:
             pass
         else:

@@ -56,7 +56,7 @@ class DatabaseConfig:
 
     @property
     def dialect(self) -> str:
-        return _parse(self.url, self.alias).get_backend_name()
+        return str(_parse(self.url, self.alias).get_backend_name())
 
     @property
     def is_sqlite(self) -> bool:

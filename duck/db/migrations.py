@@ -178,7 +178,7 @@ def _script_directory(alias: str) -> Any:
 def history(alias: str = DEFAULT_DATABASE) -> list[str]:
     """One line per revision, newest first: ``<rev> <- <down> (head) message`` and whether it is applied."""
     script = _script_directory(alias)
-    applied = set()
+    applied: set[str] = set()
     for head in current(alias):
         applied.update(revision.revision for revision in script.iterate_revisions(head, "base"))
     lines = []

@@ -28,7 +28,7 @@ import pytest
 try:  # async fixtures need pytest-asyncio's decorator in its strict mode (its default)
     from pytest_asyncio import fixture as async_fixture
 except ImportError:  # pragma: no cover - without pytest-asyncio, async tests cannot run anyway
-    async_fixture = pytest.fixture
+    async_fixture = pytest.fixture  # type: ignore[assignment]
 
 
 def pytest_configure(config: pytest.Config) -> None:
