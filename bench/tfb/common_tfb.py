@@ -27,10 +27,6 @@ FORTUNES = [
     "フレームワークのベンチマーク",
 ]
 EXTRA_FORTUNE = "Additional fortune added at request time."
-FORTUNES_HTML_HEAD = (
-    "<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>"
-)
-FORTUNES_HTML_TAIL = "</table></body></html>"
 
 
 def random_id() -> int:
