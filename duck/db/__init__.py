@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from duck.db.config import DEFAULT_DATABASE, DatabaseConfig, database_config, database_configs
-    from duck.db.engines import dispose_engines, driver_connection, get_async_engine, get_engine
+    from duck.db.driver import driver_connection
+    from duck.db.engines import dispose_engines, get_async_engine, get_engine
     from duck.db.models import Model
     from duck.db.sessions import get_async_session, get_session
     from duck.exceptions import DatabaseUnavailable
@@ -48,7 +49,7 @@ _EXPORTS = {
     "database_config": "duck.db.config",
     "database_configs": "duck.db.config",
     "dispose_engines": "duck.db.engines",
-    "driver_connection": "duck.db.engines",
+    "driver_connection": "duck.db.driver",
     "get_async_engine": "duck.db.engines",
     "get_engine": "duck.db.engines",
     "Model": "duck.db.models",

@@ -15,10 +15,9 @@ drops its connections and reconnects later), which the dispatcher answers with 5
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from duck.conf import on_setting_changed, settings
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["dispose_engines", "driver_connection", "engine_options", "get_async_engine", "get_engine"]
+__all__ = ["dispose_engines", "engine_options", "get_async_engine", "get_engine"]
 
 _lock = threading.Lock()
 _sync_engines: dict[str, Engine] = {}
@@ -83,23 +82,6 @@ def get_async_engine(alias: str = DEFAULT_DATABASE) -> AsyncEngine:
         _instrument(engine.sync_engine, config)
         engines[alias] = engine
     return engine
-
-
-@asynccontextmanager
-async def driver_connection(alias: str = DEFAULT_DATABASE) -> AsyncIterator[Any]:
-    """The async driver's own connection (an ``asyncpg.Connection`` on PostgreSQL), from duck's pool.
-
-    The fast path for a hot endpoint: no ORM, no SQL compilation, the driver's prepared statements;
-    the connection still comes from (and goes back to) the engine's pool, with its limits, timeouts
-    and 503 when the database is unavailable. Statements must be in the driver's dialect (``$1``
-    placeholders for asyncpg)::
-
-        async with driver_connection() as connection:
-            row = await connection.fetchrow("SELECT id, randomnumber FROM world WHERE id = $1", 42)
-    """
-    async with get_async_engine(alias).connect() as connection:
-        raw = await connection.get_raw_connection()
-        yield raw.driver_connection
 
 
 def engine_options(config: DatabaseConfig, *, is_async: bool) -> dict[str, Any]:
@@ -193,6 +175,9 @@ def _drop_engines_if_databases_changed() -> None:
         engines = list(_sync_engines.values())
         _sync_engines.clear()
         _async_engines.clear()  # pooled async connections are closed by their loop's dispose_engines or GC
+        driver = sys.modules.get("duck.db.driver")
+        if driver is not None:
+            driver.forget_pools()
         _built_from = None
     for engine in engines:
         engine.dispose()
@@ -217,14 +202,18 @@ async def dispose_engines() -> None:
 
 
 def has_async_engines(loop: asyncio.AbstractEventLoop) -> bool:
-    return bool(_async_engines.get(loop))
+    driver = sys.modules.get("duck.db.driver")
+    return bool(_async_engines.get(loop)) or (driver is not None and driver.has_pools(loop))
 
 
 async def dispose_async_engines() -> None:
-    """Close the running loop's async engines and forget them (their connections belong to this loop)."""
+    """Close the running loop's async engines (and driver pools) and forget them: their connections belong to it."""
     engines = _async_engines.pop(asyncio.get_running_loop(), {})
     for engine in engines.values():
         await engine.dispose()
+    driver = sys.modules.get("duck.db.driver")
+    if driver is not None:
+        await driver.close_pools()
 
 
 def dispose_engines_sync() -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -20,7 +19,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[str]:
+async def database(database_url: str) -> AsyncIterator[str]:
     """DATABASES pointing at a fresh database holding the test tables; ROOT_URLCONF the test views."""
     from sqlalchemy import create_engine
 
@@ -31,7 +30,7 @@ def database(database_url: str) -> Iterator[str]:
     engine.dispose()
     with override_settings(DATABASES={"default": {"URL": database_url}}, ROOT_URLCONF="tests.db.urls"):
         yield database_url
-        asyncio.run(dispose_engines())
+        await dispose_engines()  # this loop's async engines and pools, before the override forgets them
 
 
 @pytest.fixture(autouse=True)

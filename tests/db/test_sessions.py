@@ -119,3 +119,16 @@ def test_requests_that_touch_no_database_open_nothing(database):
     assert response.json() == {"count": 0}
     assert "_duck_db_sessions" not in response.request.__dict__
     client.close()
+
+
+async def test_driver_connection_is_the_drivers_own(database):
+    from duck.db import driver_connection
+
+    async with get_async_session() as session:
+        session.add(Note(text="x"))
+        await session.commit()
+    client = AsyncClient()
+    assert (await client.get("/fast/count")).json() == {"count": 1}
+    async with driver_connection() as connection:
+        kind = type(connection).__module__.split(".")[0]
+    assert kind == ("aiosqlite" if database.startswith("sqlite") else "asyncpg")

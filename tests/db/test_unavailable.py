@@ -21,7 +21,7 @@ def restartable_postgres(postgres_server):
         postgres_server.start()
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("kind", ["sync", "async", "fast"])
 def test_database_down_gives_503_then_recovers(restartable_postgres, kind, caplog):
     server = restartable_postgres
     url = server.url(server.create_database())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from duck.db import get_session
+from duck.db import driver_connection, get_session
 from duck.exceptions import Http404
 from duck.http.response import JsonResponse
 from duck.urls import path
@@ -47,6 +47,16 @@ def uses_own_session(request):
         return JsonResponse({"count": session.scalar(select(func.count()).select_from(Note))})
 
 
+async def fast_count(request):
+    async with driver_connection() as connection:  # asyncpg on PostgreSQL, aiosqlite on SQLite
+        if hasattr(connection, "fetchval"):
+            count = await connection.fetchval("SELECT count(*) FROM test_note")
+        else:
+            cursor = await connection.execute("SELECT count(*) FROM test_note")
+            count = (await cursor.fetchone())[0]
+    return JsonResponse({"count": count})
+
+
 KEPT: list = []
 
 urlpatterns = [
@@ -54,6 +64,7 @@ urlpatterns = [
     path("/async/add", async_add),
     path("/sync/count", sync_count),
     path("/async/count", async_count),
+    path("/fast/count", fast_count),
     path("/keep", keep_request),
     path("/own", uses_own_session),
 ]
