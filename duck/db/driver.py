@@ -63,7 +63,7 @@ async def driver_connection(alias: str = DEFAULT_DATABASE) -> AsyncIterator[Any]
 
 
 def _lost_connection_errors() -> tuple[type[BaseException], ...]:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     return (
         OSError,
@@ -89,7 +89,7 @@ async def _create_pool(alias: str) -> Any:
         import asyncpg
         from sqlalchemy.dialects.postgresql.asyncpg import dialect
 
-        _, params = dialect().create_connect_args(url)
+        _, params = dialect().create_connect_args(url)  # type: ignore[no-untyped-call]
         params.update(database_config(alias).options.get("connect_args", {}))
         try:
             pool = await asyncpg.create_pool(
