@@ -52,12 +52,12 @@ async def test_async_engines_are_per_loop_and_disposed(database):
     await dispose_engines()
 
 
-def test_sqlite_gets_wal_and_foreign_keys(database):
-    if not database.startswith("sqlite"):
-        pytest.skip("SQLite pragmas")
-    with get_engine().connect() as connection:
-        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+def test_sqlite_gets_wal_and_foreign_keys(tmp_path):
+    with override_settings(DATABASES={"default": {"URL": f"sqlite:///{tmp_path / 'wal.sqlite3'}"}}):
+        with get_engine().connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        get_engine().dispose()
 
 
 def test_foreign_keys_are_enforced(database):
