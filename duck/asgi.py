@@ -21,8 +21,10 @@ Three scope types are handled:
     else (no such route, an error, a route not wired for ASGI) rejects the handshake, with the
     HTTP response itself when the server offers the ``websocket.http.response`` extension.
 ``lifespan``
-    Startup loads the settings and the URL conf, then runs ``on_startup`` hooks; any failure is
-    reported as ``lifespan.startup.failed`` with the error, so the server refuses to start.
+    Startup loads the settings and the URL conf, then runs ``ON_STARTUP`` and the ``on_startup``
+    hooks; any failure is reported as ``lifespan.startup.failed`` with the error, so the server
+    refuses to start. Shutdown runs ``on_shutdown`` and ``ON_SHUTDOWN``, cancels background tasks
+    and closes the database connections.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
+from duck.core.lifecycle import close_databases, run_shutdown_hooks, run_startup_hooks
 from duck.core.sync import is_async_callable, run_sync
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
@@ -154,12 +157,13 @@ class ASGIHandler:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                error = await _run_hooks([_load_project, _own_loop, *self.on_startup], "startup")
+                error = await _run_hooks([_load_project, _own_loop, run_startup_hooks, *self.on_startup], "startup")
                 await send(_lifespan_reply("lifespan.startup", error))
                 if error is not None:
                     return
             elif message["type"] == "lifespan.shutdown":
-                error = await _run_hooks([*self.on_shutdown, shutdown_tasks], "shutdown")
+                hooks = [*self.on_shutdown, run_shutdown_hooks, shutdown_tasks, close_databases]
+                error = await _run_hooks(hooks, "shutdown")
                 await send(_lifespan_reply("lifespan.shutdown", error))
                 return
 

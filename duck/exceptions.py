@@ -8,6 +8,7 @@ WebSocket connection) translates them in exactly one place::
     ├── ImproperlyConfigured          bad settings / bad URL conf: fix the project
     ├── NoReverseMatch                reverse() found no route (lists what it tried)
     ├── ViewReturnedInvalidResponse   a view returned None or a non-response (-> 500)
+    ├── RequestSessionClosed          request.db used after its request was answered
     ├── HttpError                     the client's fault or a refusal; carries ``status_code``
     │   ├── BadRequest                          400
     │   │   └── SuspiciousOperation             400
@@ -21,6 +22,7 @@ WebSocket connection) translates them in exactly one place::
     │   ├── URITooLong                          414
     │   ├── RequestHeaderFieldsTooLarge         431
     │   ├── ServiceUnavailable                  503
+    │   │   └── DatabaseUnavailable             503 (database unreachable, or no pooled connection in time)
     │   └── HTTPVersionNotSupported             505
     └── WebSocketError
         ├── InvalidHandshake            the upgrade request is unacceptable (carries a Response status)
@@ -53,6 +55,10 @@ class NoReverseMatch(DuckError):
 
 class ViewReturnedInvalidResponse(DuckError):
     """A view returned ``None`` or something that is not a response."""
+
+
+class RequestSessionClosed(DuckError):
+    """``request.db`` / ``request.async_db`` used after the request was answered (open a session instead)."""
 
 
 class HttpError(DuckError):
@@ -136,6 +142,15 @@ class RequestHeaderFieldsTooLarge(HttpError):
 class ServiceUnavailable(HttpError):
     status_code = 503
     default_message = "Service Unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached, or no pooled connection freed up in time: answered with 503.
+
+    The message is short and safe for clients; the cause (the driver's error) is chained and logged.
+    """
+
+    default_message = "The database is unavailable; please try again shortly."
 
 
 class HTTPVersionNotSupported(HttpError):

@@ -14,11 +14,20 @@ Sync views still run in duck's thread pool, exactly as under an async front door
 
 WSGI cannot switch protocols, so a WebSocket route reached through it is answered with
 501 Not Implemented and a body saying which servers can carry WebSockets.
+
+WSGI has no lifespan either. ``ON_STARTUP`` runs in each process before its first request (so
+in each gunicorn worker, also with ``--preload``, and never in the master); if it fails, that
+request gets 500 and the next one tries again. ``ON_SHUTDOWN`` and closing the database
+connections run when the process exits normally (``atexit``: gunicorn's graceful worker exit),
+not when it is killed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +36,7 @@ from typing import Any
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
+from duck.core.lifecycle import close_databases_sync, run_shutdown_hooks, run_startup_hooks
 from duck.core.sync import close_loop
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
@@ -37,6 +47,8 @@ from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse
 __all__ = ["WSGIHandler", "get_wsgi_application", "request_from_environ"]
 
 StartResponse = Callable[..., Any]
+
+logger = logging.getLogger("duck.wsgi")
 
 # Bytes pulled from wsgi.input per read(): big enough for few calls, small enough to bound memory per read.
 _READ_CHUNK = 64 * 1024
@@ -78,8 +90,16 @@ class WSGIHandler:
         except HttpError as exc:
             response = error_response(exc.status_code, exc.message, headers=exc.headers)
             return _start(response, None, environ, start_response)
+        loop = _thread_loops.get()
         try:
-            response = _thread_loops.get().run_until_complete(self.handler.handle(request))
+            if not _process_hooks.started:
+                _process_hooks.start(loop)
+        except Exception:
+            logger.exception("ON_STARTUP failed; answering 500 and trying again on the next request")
+            request.close()
+            return _start(error_response(500), None, environ, start_response)
+        try:
+            response = loop.run_until_complete(self.handler.handle(request))
         except BaseException:  # the dispatcher only raises for what no response can express
             request.close()
             raise
@@ -224,6 +244,43 @@ def _read_until_eof(stream: Any, limit: int) -> bytes | SpooledBody:
         body.close()
         raise
     return body.finished()
+
+
+# -- lifecycle hooks, once per process ---------------------------------------------------------
+class _ProcessHooks:
+    """Runs ON_STARTUP once per process (a forked child runs it again) and ON_SHUTDOWN at its exit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._exit_registered = False
+
+    @property
+    def started(self) -> bool:
+        return self._pid == os.getpid()
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            if self.started:
+                return
+            loop.run_until_complete(run_startup_hooks())
+            self._pid = os.getpid()
+            if not self._exit_registered:
+                atexit.register(self._at_exit)
+                self._exit_registered = True
+
+    def _at_exit(self) -> None:
+        if not self.started:  # a forked child that never served inherited this registration
+            return
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(run_shutdown_hooks())
+        finally:
+            close_loop(loop)
+            close_databases_sync()
+
+
+_process_hooks = _ProcessHooks()
 
 
 # -- one event loop per server thread ----------------------------------------------------------

@@ -10,6 +10,9 @@ import pytest
 # through settings.override / override_settings, never by editing this variable.
 os.environ.setdefault("DUCK_SETTINGS_MODULE", "tests.apps.sample.settings")
 
+# A real PostgreSQL server, started on demand by the tests that use its fixtures (tests/postgres.py).
+pytest_plugins = ["tests.postgres"]
+
 
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory):

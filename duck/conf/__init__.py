@@ -169,9 +169,17 @@ def _validate(values: dict[str, Any]) -> None:
         raise ImproperlyConfigured(
             f"GROUPS_MAX_BUFFER must be a number of bytes of at least 1, not {values['GROUPS_MAX_BUFFER']!r}."
         )
-    for name in ("GROUPS_REDIS_TIMEOUT", "GROUPS_REDIS_BACKOFF_MAX"):
+    for name in (
+        "GROUPS_REDIS_TIMEOUT",
+        "GROUPS_REDIS_BACKOFF_MAX",
+        "DATABASE_POOL_TIMEOUT",
+        "DATABASE_CONNECT_TIMEOUT",
+    ):
         if values[name] <= 0:
             raise ImproperlyConfigured(f"{name} must be a positive number of seconds, not {values[name]!r}.")
+    for name, least in (("DATABASE_POOL_SIZE", 1), ("DATABASE_MAX_OVERFLOW", 0)):
+        if values[name] < least:
+            raise ImproperlyConfigured(f"{name} must be a whole number of at least {least}, not {values[name]!r}.")
 
 
 settings = LazySettings()

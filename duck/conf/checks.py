@@ -125,7 +125,7 @@ def describe(expected: Any) -> str:
         inner = describe(args[0]) if args else "values"
         return f"list of {inner if ' or ' not in inner else '(' + inner + ')'}"
     if origin is dict:
-        return "dict"
+        return f"dict of {describe(args[0])} to {describe(args[1])}" if args and args[1] is not Any else "dict"
     if origin is Callable:
         return "callable"
     if origin is not None:

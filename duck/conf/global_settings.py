@@ -31,6 +31,31 @@ SYNC_VIEW_THREADS = 40
 # Append a slash and redirect when a path does not match but path + "/" does (GET/HEAD only).
 APPEND_SLASH = True
 
+# --- Lifecycle --------------------------------------------------------------------------
+# Dotted paths of callables (sync or async, no arguments) run in every serving process before it
+# takes requests: duck runserver's workers, the ASGI lifespan, a WSGI worker's first request.
+ON_STARTUP: list[str] = []
+# Dotted paths of callables run at shutdown, after requests in flight finish, before databases close.
+ON_SHUTDOWN: list[str] = []
+
+# --- Database ---------------------------------------------------------------------------
+# Databases by alias: {"default": {"URL": "sqlite:///db.sqlite3", "OPTIONS": {create_engine() args}}}.
+# Empty: no database (startproject's settings use SQLite). DUCK_DATABASE_URL overrides default's URL.
+DATABASES: dict[str, dict] = {}
+# Modules whose import defines the project's models: migrations, duck check and duck shell load them.
+MODELS: list[str] = []
+# Commit request.db / request.async_db when the view returns, roll back when it raises (Django's name).
+ATOMIC_REQUESTS = False
+# Connections each engine keeps open per process, reused across requests. Raise it to the requests
+# your process runs at once: connections beyond it are opened and closed per use, which is slow.
+DATABASE_POOL_SIZE = 20
+# Extra connections opened under load beyond the pool: 20 + 20 lets all 40 sync view threads hold one.
+DATABASE_MAX_OVERFLOW = 20
+# Seconds a request waits for a free pooled connection before it is answered 503 (pool exhausted).
+DATABASE_POOL_TIMEOUT = 10.0
+# Seconds to open a new connection before the database counts as unreachable (503, not a hung request).
+DATABASE_CONNECT_TIMEOUT = 5.0
+
 # --- Templates --------------------------------------------------------------------------
 # Jinja2 environments: template folders in DIRS are searched in order.
 TEMPLATES: list[dict[str, Any]] = [

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from duck.conf import settings
 from duck.core.debug import technical_404, technical_500
+from duck.db.errors import unavailable_error
 from duck.exceptions import HttpError, Resolver404, SuspiciousOperation
 from duck.http.request import Request
 from duck.http.response import HttpResponse
@@ -29,11 +30,15 @@ _PAGE = (
 
 def response_for_exception(request: Request, exc: BaseException) -> HttpResponse:
     """Map ``exc`` raised while handling ``request`` to a response."""
+    if not isinstance(exc, HttpError):
+        exc = unavailable_error(exc) or exc  # a database that is down or saturated: 503, not a bug
     if isinstance(exc, HttpError):
         if isinstance(exc, SuspiciousOperation):
             security_logger.warning("%s: %s", type(exc).__name__, exc.message)
         elif exc.status_code >= 500:
-            logger.error("%s %s: %s", request.method, request.path, exc.message)
+            cause = exc.__cause__
+            detail = f" ({type(cause).__name__}: {_first_line(cause)})" if cause is not None else ""
+            logger.error("%s %s: %s%s", request.method, request.path, exc.message, detail)
         if isinstance(exc, Resolver404) and _debug():
             return technical_404(request, exc)
         return error_response(exc.status_code, exc.message, headers=exc.headers)
@@ -63,6 +68,10 @@ def _technical_500(request: Request, exc: BaseException) -> HttpResponse:
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         body = f"<pre>{html.escape(trace)}</pre>"
         return HttpResponse(_PAGE.format(title="500 Internal Server Error", body=body), status=500)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
 def _debug() -> bool:

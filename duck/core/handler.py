@@ -3,6 +3,10 @@
 Handler.handle(request)
   └─ middleware onion (MIDDLEWARE, outermost first; sync or async, each layer's errors become responses)
        └─ resolve → call the view (async awaited, sync in the thread pool) → check the result
+  └─ close the request's database sessions, if it opened any (``request.db``, ``request.async_db``)
+
+With ``ATOMIC_REQUESTS`` the view's database work is committed when it returns and rolled back
+when it raises, before any middleware sees the response.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from duck.conf import on_setting_changed, settings
 from duck.core.exception import response_for_exception
 from duck.core.sync import async_to_sync, current_loop, is_async_callable, run_sync
+from duck.db.requests import RequestSessions, opened_request_sessions, request_sessions
 from duck.exceptions import ImproperlyConfigured, Resolver404, ViewReturnedInvalidResponse
 from duck.http.request import Request
 from duck.http.response import HttpResponse, HttpResponsePermanentRedirect
@@ -104,7 +109,12 @@ class Handler:
                 self._chain = self._build_chain()
         except Exception as exc:
             return response_for_exception(request, exc)
-        return await self._chain(request)
+        try:
+            return await self._chain(request)
+        finally:
+            sessions = opened_request_sessions(request)
+            if sessions is not None:
+                await _close_sessions(sessions)
 
     async def _get_response(self, request: Request) -> HttpResponse:
         from duck.urls import get_resolver
@@ -129,6 +139,8 @@ class Handler:
             if early is not None:
                 return _checked(early, match.func)
         view = self._callable_view(match.func)
+        if settings.ATOMIC_REQUESTS:
+            return _checked(await _call_atomic(view, request, match.args, match.kwargs), match.func)
         if is_async_callable(view):
             response = await view(request, *match.args, **match.kwargs)
         else:
@@ -157,6 +169,39 @@ class Handler:
             return None
         target = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
         return HttpResponsePermanentRedirect(target)
+
+
+async def _call_atomic(
+    view: Callable[..., Any], request: Request, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Call the view; commit the request's sessions if it returns, roll them back if it raises."""
+    sessions = request_sessions(request)
+    try:
+        if is_async_callable(view):
+            response = await view(request, *args, **kwargs)
+        else:
+            response = await run_sync(view, request, *args, **kwargs)
+    except BaseException:
+        try:
+            await _end_transactions(sessions, commit=False)
+        except Exception:
+            logger.exception("Rolling back the request's database transaction failed")
+        raise
+    await _end_transactions(sessions, commit=True)
+    return response
+
+
+async def _end_transactions(sessions: RequestSessions, *, commit: bool) -> None:
+    await sessions.end_async(commit)
+    if sessions.has_sync:
+        await run_sync(sessions.end_sync, commit)
+
+
+async def _close_sessions(sessions: RequestSessions) -> None:
+    try:
+        await sessions.close(run_sync)
+    except Exception:  # the response is ready: a database gone meanwhile must not lose it
+        logger.exception("Closing the request's database sessions failed")
 
 
 def _checked(response: Any, view: Any) -> HttpResponse:

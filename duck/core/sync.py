@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import functools
 import inspect
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -108,6 +109,10 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
         if tasks:
             # Background tasks a view started (create_task) end here rather than being destroyed pending.
             loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        engines = sys.modules.get("duck.db.engines")
+        if engines is not None and engines.has_async_engines(loop):
+            # Async database connections belong to this loop: close them while it can still run.
+            loop.run_until_complete(engines.dispose_async_engines())
         loop.run_until_complete(loop.shutdown_asyncgens())
     finally:
         loop.close()

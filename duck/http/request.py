@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin
@@ -21,12 +22,24 @@ from duck.http.datastructures import Headers, MultiDict
 from duck.http.query import parse_qs
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.orm import Session
+
     from duck.http.uploadedfile import UploadedFile
     from duck.urls import ResolverMatch
 
 # host = reg-name / IPv4 / "[" IPv6 "]", with an optional port (RFC 3986 §3.2.2).
 _HOST_RE = re.compile(r"^([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::(\d{1,5}))?$")
 _DEBUG_HOSTS = ("localhost", ".localhost", "127.0.0.1", "[::1]")
+
+# Attributes that higher layers give every request, computed on each access by a factory
+# (duck.db provides ``db`` and ``async_db``): this module stays free of what they are.
+_provided_attributes: dict[str, Callable[[Request], Any]] = {}
+
+
+def provide_request_attribute(name: str, factory: Callable[[Request], Any]) -> None:
+    """Make ``request.<name>`` call ``factory(request)`` (for a layer above ``duck.http``)."""
+    _provided_attributes[name] = factory
 
 
 class Request:
@@ -42,7 +55,13 @@ class Request:
         path_params: the converted URL parameters of the matched route.
         resolver_match: the :class:`~duck.urls.ResolverMatch`, set by the dispatcher.
         websocket: the dwebsocket-style WebSocket of an upgraded request, else None.
+        db: this request's sync database session (:mod:`duck.db`), opened on first use.
+        async_db: this request's async database session, opened on first use.
     """
+
+    if TYPE_CHECKING:  # provided by duck.db (see provide_request_attribute)
+        db: Session
+        async_db: AsyncSession
 
     def __init__(
         self,
@@ -74,6 +93,13 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.get_full_path()!r}>"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes the instance lacks: the provided ones, or a real AttributeError.
+        factory = _provided_attributes.get(name)
+        if factory is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return factory(self)
 
     # -- URL ----------------------------------------------------------------------------
     def get_full_path(self) -> str:

@@ -93,7 +93,7 @@ def run(
     url = format_url(bound_host, bound_port, "http" if context is False else "https")
     text = banner(url, workers)
     if workers == 1:
-        server = Server(handler or _default_handler(), sock=sock, ssl=context, install_signals=True, announce=False)
+        server = _project_server(handler, sock, workers, context)
         _announce(text)
         run_async(server.serve())
         return
@@ -116,13 +116,24 @@ def _announce(text: str) -> None:
 
 def _worker_target(handler: Any, workers: int, context: ssl.SSLContext | Literal[False]) -> Any:
     def serve_worker(sock: socket.socket) -> int:
-        server = Server(
-            handler or _default_handler(), sock=sock, ssl=context, workers=workers, install_signals=True, announce=False
-        )
-        run_async(server.serve())
+        run_async(_project_server(handler, sock, workers, context).serve())
         return 0
 
     return serve_worker
+
+
+def _project_server(
+    handler: Any, sock: socket.socket, workers: int, context: ssl.SSLContext | Literal[False]
+) -> Server:
+    """The server of one serving process, with the project's ON_STARTUP / ON_SHUTDOWN hooks."""
+    from duck.core.lifecycle import run_shutdown_hooks, run_startup_hooks
+
+    server = Server(
+        handler or _default_handler(), sock=sock, ssl=context, workers=workers, install_signals=True, announce=False
+    )
+    server.on_startup.append(run_startup_hooks)
+    server.on_shutdown.append(run_shutdown_hooks)
+    return server
 
 
 def _default_handler() -> Any:

@@ -2,7 +2,8 @@
 
 Graceful shutdown (SIGINT/SIGTERM, or :meth:`Server.stop`): stop accepting; close idle connections;
 call ``shutdown()`` on upgraded protocols (a WebSocket sends close 1001); let requests in flight finish
-for up to ``SERVER_SHUTDOWN_TIMEOUT``; run the ``on_shutdown`` hooks; then cut whatever is left.
+for up to ``SERVER_SHUTDOWN_TIMEOUT``; run the ``on_shutdown`` hooks; cancel background tasks; close
+the database connections; then cut whatever is left.
 A second signal skips the wait.
 """
 
@@ -22,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from duck.conf import ENVIRONMENT_VARIABLE, settings
+from duck.core.lifecycle import close_databases
 from duck.server.config import ServerConfig, ServerState
 from duck.server.errors import ServerError
 from duck.server.protocol import HttpProtocol
@@ -206,6 +208,7 @@ class Server:
             except Exception:
                 logger.exception("Error in shutdown hook %r", hook)
         await shutdown_tasks()  # background tasks owned by the server: cancelled, awaited with a timeout
+        await close_databases()  # nothing uses them any more (stragglers past the timeout reconnect, or fail)
         set_server_loop(None)
         for task in state.in_flight():
             task.cancel()

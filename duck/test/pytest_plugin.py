@@ -4,17 +4,38 @@ What makes ``pytest`` inside a project made by ``duck startproject`` pass with n
 
 - the ``duck_settings`` ini option names the settings module (``DUCK_SETTINGS_MODULE``, unless
   the environment already sets it), as pytest-django's ``DJANGO_SETTINGS_MODULE`` option does;
+  without it, a project folder (one with ``settings.py`` at pytest's root) uses its ``settings``,
+  as ``duck`` commands do;
 - the test clients' Host, ``testserver``, is allowed for the whole session
   (:func:`duck.test.setup_test_environment`), as Django's test runner allows it;
 - ``async def`` tests run, each in a fresh event loop, when no async plugin (pytest-asyncio,
   anyio) has taken them: a project needs no extra package for ``AsyncClient`` tests.
+
+And two fixtures for the database:
+
+``db``
+    A :class:`sqlalchemy.orm.Session` in a transaction rolled back after the test. ``get_session()``
+    and ``request.db`` (through :class:`~duck.test.Client`) join that transaction, so views see what
+    the test wrote, the test sees what views wrote, and nothing is left for the next test.
+``async_db``
+    The same for async tests: an ``AsyncSession``; ``get_async_session()`` and ``request.async_db``
+    (through :class:`~duck.test.AsyncClient`) join it. It is opened in the test's own event loop,
+    whichever plugin runs the test, so only ``async def`` tests may ask for it.
+
+The schema is brought up to date once per test session (the project's migrations, or its models
+when it has none), on the database of the test settings: point ``DATABASES`` (or
+``DUCK_DATABASE_URL``) at a test database, never at production's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import inspect
 import os
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
@@ -36,13 +57,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     module = config.getini("duck_settings")
-    if module and not os.environ.get(ENVIRONMENT_VARIABLE):
-        os.environ[ENVIRONMENT_VARIABLE] = str(module)
+    if not os.environ.get(ENVIRONMENT_VARIABLE):
+        root = str(config.rootpath)
+        if module:
+            os.environ[ENVIRONMENT_VARIABLE] = str(module)
+        elif os.path.isfile(os.path.join(root, "settings.py")):
+            os.environ[ENVIRONMENT_VARIABLE] = "settings"
+            if root not in sys.path:
+                sys.path.insert(0, root)
     setup_test_environment()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     teardown_test_environment()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Let async tests enter their async fixtures (``async_db``) inside the loop that runs them."""
+    for item in items:
+        if (
+            isinstance(item, pytest.Function)
+            and inspect.iscoroutinefunction(item.obj)
+            and not _ASYNC_FIXTURES.isdisjoint(item.fixturenames)
+        ):
+            item.obj = _entering_async_fixtures(item.obj)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -56,3 +94,61 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     arguments: dict[str, Any] = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     asyncio.run(function(**arguments))
     return True
+
+
+# -- database fixtures ---------------------------------------------------------------------------------
+class AsyncFixture:
+    """The value of an async fixture until the test's loop runs: it is entered there (see above)."""
+
+    def __init__(self, make: Callable[[], contextlib.AbstractAsyncContextManager[Any]]) -> None:
+        self.make = make
+
+
+def _entering_async_fixtures(test: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Any]:
+    @functools.wraps(test)
+    async def run(**arguments: Any) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            for name, value in arguments.items():
+                if isinstance(value, AsyncFixture):
+                    arguments[name] = await stack.enter_async_context(value.make())
+            await test(**arguments)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def duck_db_schema() -> None:
+    """The test database's schema, made once per session (migrations, or the models' tables)."""
+    from duck.db.testing import create_schema
+
+    create_schema()
+
+
+@pytest.fixture
+def db(duck_db_schema: None) -> Iterator[Any]:
+    """A session whose transaction, joined by every sync session of the test, is rolled back at the end."""
+    from duck.db.testing import rollback_transaction
+
+    with rollback_transaction() as session:
+        yield session
+
+
+@pytest.fixture
+def async_db(duck_db_schema: None) -> AsyncFixture:
+    """An async session whose transaction, joined by every async session of the test, is rolled back."""
+    return AsyncFixture(_async_db_session)
+
+
+@contextlib.asynccontextmanager
+async def _async_db_session() -> AsyncIterator[Any]:
+    from duck.db.engines import dispose_async_engines
+    from duck.db.testing import async_rollback_transaction
+
+    try:
+        async with async_rollback_transaction() as session:
+            yield session
+    finally:
+        await dispose_async_engines()  # this test's loop closes next: so do its connections
+
+
+_ASYNC_FIXTURES = frozenset({"async_db"})

@@ -23,11 +23,13 @@ def duck_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_duck(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_duck(
+    *args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "duck", *args],
         cwd=cwd,
-        env=duck_env(),
+        env=duck_env(**(env or {})),
         input=stdin,
         stdin=None if stdin is not None else subprocess.DEVNULL,
         capture_output=True,

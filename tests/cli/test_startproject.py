@@ -13,6 +13,8 @@ EXPECTED_FILES = {
     "settings.py",
     "urls.py",
     "views.py",
+    "models.py",
+    "migrations/README.md",
     "asgi.py",
     "wsgi.py",
     "pyproject.toml",

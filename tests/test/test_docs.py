@@ -10,6 +10,8 @@ A marker on the line before a fence says what a block is:
   (a module of the page, or a project module);
 - ``<!-- tutorial: ... -->``: a step of docs/tutorial.md, replayed by test_docs_tutorial.py;
 - ``<!-- test: PATH why -->``: a command run by a test in PATH (which reads it from the page);
+- ``<!-- page -->``: the page's ``page`` blocks run together, in order, as one module, by the page's
+  own test (tests/test/test_docs_<page>.py, which must exist), with what that page needs around them;
 - ``<!-- excerpt -->``: a fragment, or a command the suite does not run (installs, deployment).
 
 Blocks without a language (program output) need no marker; every other block needs one.
@@ -33,7 +35,7 @@ from duck.test import Client, override_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
-MARKER = re.compile(r"^<!-- (?P<kind>example|module|run|tutorial|test|excerpt)(?::\s*(?P<target>.*?))?\s*-->$")
+MARKER = re.compile(r"^<!-- (?P<kind>example|module|run|tutorial|test|page|excerpt)(?::\s*(?P<target>.*?))?\s*-->$")
 FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[a-z]*)\n(?P<code>.*?)\n(?P=indent)```$", re.S | re.M)
 
 
@@ -129,6 +131,11 @@ def test_run_blocks_pass(block: Block):
         settings_module = modules.get("settings")
         page_settings = {k: v for k, v in vars(settings_module).items() if k.isupper()} if settings_module else {}
         run_tests_of(block.code, repr(block), block.target, page_settings)
+
+
+@pytest.mark.parametrize("page", sorted({b.page for b in ALL_BLOCKS if b.kind == "page"}), ids=lambda p: p.name)
+def test_pages_with_page_blocks_have_their_own_test(page: Path):
+    assert (ROOT / "tests" / "test" / f"test_docs_{page.stem}.py").is_file()
 
 
 @pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.kind == "test"], ids=repr)

@@ -70,6 +70,21 @@ CHECKS = {
             else:
                 raise AssertionError("another room heard the announcement")
     """,
+    "history": """
+        from duck.db import get_session
+        from models import Message
+
+        with get_session() as session, session.begin():
+            session.add_all(Message(room="ducks", text=f"old {i}") for i in range(60))
+            session.add(Message(room="geese", text="elsewhere"))
+        with client.websocket_connect("/ws/chat/ducks") as ws:
+            assert [ws.receive_text() for _ in range(50)] == [f"old {i}" for i in range(10, 60)]  # the last 50
+            assert ws.receive_text().endswith("joined ducks")
+            ws.send_text("hello")
+            assert ws.receive_text().endswith(": hello")
+        with client.websocket_connect("/ws/chat/ducks") as ws:
+            assert [ws.receive_text() for _ in range(50)][-1].endswith(": hello")  # saved, replayed
+    """,
 }
 
 
