@@ -26,6 +26,7 @@ WebSocket connection) translates them in exactly one place::
     │   └── HTTPVersionNotSupported             505
     └── WebSocketError
         ├── InvalidHandshake            the upgrade request is unacceptable (carries a Response status)
+        ├── InvalidMessage              a received message breaks a rule (carries the close ``code``)
         └── ConnectionClosed            send/receive on a closed WebSocket (carries ``code``/``reason``)
             └── WebSocketDisconnect     Starlette/Ravyn name for the same event
 
@@ -179,6 +180,19 @@ class ConnectionClosed(WebSocketError):
         self.code = code
         self.reason = reason
         super().__init__(f"WebSocket connection is closed (code={code}{', reason=' + repr(reason) if reason else ''})")
+
+
+class InvalidMessage(WebSocketError):
+    """A message the connection must fail on (RFC 6455 §7.1.7): ``code`` is the close code to send.
+
+    Raised by the message assembler (invalid UTF-8: 1007, over the size cap: 1009) and turned
+    into a close frame by the connection, in one place.
+    """
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+        super().__init__(f"{reason} (close code {code})")
 
 
 class WebSocketDisconnect(ConnectionClosed):

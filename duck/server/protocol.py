@@ -39,6 +39,7 @@ from duck.server.messages import (
     transfer_coding_status,
 )
 from duck.server.phases import BodyPace, Phase, eviction_rank
+from duck.utils.flow import LazyTimer, WriteFlow
 
 logger = logging.getLogger("duck.server")
 access_logger = logging.getLogger("duck.access")
@@ -101,13 +102,11 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False  # a request is dispatched; new bytes wait in h11's buffer
         self._pending = 0  # bytes received while busy (pipelined requests)
         self._reading_paused = False
-        self._writable = True
-        self._drain_waiter: asyncio.Future[None] | None = None
+        self._flow = WriteFlow()
         self._closing = False  # graceful shutdown: close once the response in flight is sent
         self.phase = _IDLE
         self._deadline = 0.0  # when the current phase's time is up (the timer may fire earlier)
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_when = 0.0
+        self._timer = LazyTimer(self.loop, self._on_timer)
         self._pace: BodyPace | None = None  # the deadline of the body being read (BODY phase)
         self._head_started = 0.0  # when the head being read started (HEAD phase), or the connection opened
         self._received = 0  # bytes of the head being read (HEAD phase), or dropped (LINGER phase)
@@ -138,9 +137,7 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.state.connections.pop(self.transport, None)
         self.phase = _ANSWERING  # no deadline is due any more
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         self._head_pieces = []
         cycle = self.cycle
         if cycle is not None:
@@ -148,7 +145,7 @@ class HttpProtocol(asyncio.Protocol):
                 cycle.task.cancel()  # nobody is left to read the answer
             elif cycle.body is not None:
                 cycle.body.close()  # a body cut off mid-way: its memory or temporary file goes now
-        self._wake_writer()
+        self._flow.lost()
 
     def data_received(self, data: bytes) -> None:
         if self._busy:
@@ -190,11 +187,10 @@ class HttpProtocol(asyncio.Protocol):
         return self.state.scheme == "http"
 
     def pause_writing(self) -> None:
-        self._writable = False
+        self._flow.pause()
 
     def resume_writing(self) -> None:
-        self._writable = True
-        self._wake_writer()
+        self._flow.resume()
 
     # -- graceful shutdown ---------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -429,8 +425,8 @@ class HttpProtocol(asyncio.Protocol):
                     raise ValueError(f"The stream is longer than its Content-Length ({declared}).")
                 transport.write(chunk(data) if chunked else data)
                 cycle.bytes_sent = sent
-                if not self._writable:
-                    await self._drain()
+                if self._flow.paused and not await self._flow.drain():
+                    raise _ClientGone
         finally:
             await pieces.aclose()  # type: ignore[attr-defined]
         if transport.is_closing():
@@ -439,22 +435,6 @@ class HttpProtocol(asyncio.Protocol):
             transport.write(LAST_CHUNK)
         elif declared is not None and sent != declared:
             raise ValueError(f"The stream ended after {sent} of its {declared} bytes.")
-
-    async def _drain(self) -> None:
-        """Wait until the transport's buffer drops below its low-water mark (resume_writing)."""
-        waiter = self.loop.create_future()
-        self._drain_waiter = waiter
-        try:
-            await waiter
-        finally:
-            self._drain_waiter = None
-        if self.transport.is_closing():
-            raise _ClientGone
-
-    def _wake_writer(self) -> None:
-        waiter = self._drain_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
 
     def _cycle_done(self, cycle: RequestCycle) -> None:
         self.cycle = None
@@ -488,9 +468,7 @@ class HttpProtocol(asyncio.Protocol):
         """Hand the transport to the protocol the upgrade built (a WebSocket); h11 sends nothing."""
         transport = self.transport
         self.phase = _ANSWERING  # the WebSocket has deadlines of its own
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         self.cycle = None
         self._busy = False
         if transport.is_closing():
@@ -543,18 +521,12 @@ class HttpProtocol(asyncio.Protocol):
         self._arm_at(phase, self.loop.time() + timeout)
 
     def _arm_at(self, phase: Phase, deadline: float) -> None:
-        """Enter ``phase`` with its deadline; the one timer handle is moved only when it must fire sooner."""
+        """Enter ``phase`` with its deadline (the one lazy timer fires at it, or sooner and re-arms)."""
         self.phase = phase
         self._deadline = deadline
-        timer = self._timer
-        if timer is None or deadline < self._timer_when:
-            if timer is not None:
-                timer.cancel()
-            self._timer = self.loop.call_at(deadline, self._on_timer)
-            self._timer_when = deadline
+        self._timer.at(deadline)
 
     def _on_timer(self) -> None:
-        self._timer = None
         phase = self.phase
         if phase is _ANSWERING or self.transport.is_closing():
             return

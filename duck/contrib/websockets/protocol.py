@@ -17,7 +17,6 @@ the receive timeout, keepalive pings and the close timeout.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextvars
 import logging
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.frames import Opcode
 from websockets.protocol import State
 
+from duck.contrib.websockets.assembler import MessageAssembler
 from duck.contrib.websockets.connection import (
     CLOSED,
     CONNECTING,
@@ -36,13 +36,14 @@ from duck.contrib.websockets.connection import (
     WebSocketConnection,
 )
 from duck.contrib.websockets.deadlines import Deadlines, Due
-from duck.contrib.websockets.enums import CloseCode, OpCode
+from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import to_websockets_request
 from duck.contrib.websockets.receive_queue import ReceiveQueue
 from duck.contrib.websockets.sansio import DuckServerProtocol, check_close, close_info
-from duck.exceptions import InvalidHandshake
+from duck.exceptions import InvalidHandshake, InvalidMessage
 from duck.utils.asyncio import current_owner
 from duck.utils.asyncio.supervisor import spawn
+from duck.utils.flow import LazyTimer, WriteFlow
 
 if TYPE_CHECKING:
     from duck.contrib.websockets.options import ConnectionOptions
@@ -84,12 +85,10 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     """
 
     __slots__ = (
+        "_assembler",
         "_deadlines",
-        "_drain_waiter",
         "_early",
-        "_frag_buf",
-        "_frag_decoder",
-        "_frag_op",
+        "_flow",
         "_handler",
         "_loop",
         "_lost",
@@ -99,7 +98,6 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         "_timer",
         "_transport",
         "_waiter",
-        "_write_paused",
         "_ws",
         "on_released",
     )
@@ -112,16 +110,13 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._ws: DuckServerProtocol = None  # type: ignore[assignment]
         self._queue: ReceiveQueue[Message] = ReceiveQueue(options.receive_high_water)
         self._waiter: asyncio.Future[Any] | None = None
-        self._frag_op: OpCode | None = None
-        self._frag_buf: bytearray | None = None
-        self._frag_decoder: Any = None
+        self._assembler = MessageAssembler(options.max_message_size)
         self._early: bytearray | None = None
-        self._write_paused = False
+        self._flow = WriteFlow()
         self._read_paused = False
-        self._drain_waiter: asyncio.Future[None] | None = None
         self._lost = False
         self._lost_waiter: asyncio.Future[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: LazyTimer = None  # type: ignore[assignment]  # set by connection_made (needs the loop)
         self._deadlines: Deadlines = None  # type: ignore[assignment]  # set by connection_made
         # Called once when the connection is gone (the server forgets it there); set by the server.
         self.on_released: Callable[[], None] | None = None
@@ -131,6 +126,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         """Take the transport over and start the handler (which accepts the handshake)."""
         self._transport = transport
         self._loop = loop = asyncio.get_running_loop()
+        self._timer = LazyTimer(loop, self._on_timer)
         options = self.options
         transport.set_write_buffer_limits(high=options.write_high_water)  # type: ignore[attr-defined]
         self._ws = DuckServerProtocol(
@@ -167,17 +163,16 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
                 self._deadlines.frame_received(self._loop.time())
             for frame in events:
                 opcode = frame.opcode
-                if opcode is _TEXT or opcode is _BINARY:
-                    if frame.fin:
-                        self._deliver(opcode, frame.data)
-                    else:
-                        self._start_fragments(opcode, frame.data)
-                elif opcode is _CONT:
-                    self._continue_fragments(frame.data, frame.fin)
+                if opcode is _TEXT or opcode is _BINARY or opcode is _CONT:
+                    try:
+                        message = self._assembler.feed(opcode, frame.data, frame.fin)
+                    except InvalidMessage as exc:
+                        self._fail(exc.code, exc.reason)
+                        break  # the connection failed on this frame: what follows is not delivered
+                    if message is not None:
+                        self._put(message)
                 # Pings are answered by websockets (the pong is in data_to_send); pongs and close
                 # frames need nothing here: any frame is activity, and the state is checked below.
-                if self._state != OPEN:
-                    break  # the connection failed on this frame: what follows is not delivered
         # Once closing, websockets still reads the client's close frame (and drops data frames).
         self._flush()
         if self._state == OPEN and ws.state is not _WS_OPEN:
@@ -206,15 +201,13 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     def connection_lost(self, exc: Exception | None) -> None:
         """TCP is gone: wake every waiter, release what the connection buffers, leave the server's registry."""
         self._lost = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         if self._state != CLOSED:
             self._mark_closed(*close_info(self._ws))
         waiter = self._lost_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-        self._wake_writers()
+        self._flow.lost()
         self._release()
         released, self.on_released = self.on_released, None
         if released is not None:
@@ -231,11 +224,10 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._early = None
 
     def pause_writing(self) -> None:
-        self._write_paused = True
+        self._flow.pause()
 
     def resume_writing(self) -> None:
-        self._write_paused = False
-        self._wake_writers()
+        self._flow.resume()
 
     def shutdown(self) -> None:
         """Graceful server shutdown: close with 1001 (going away) and let the close handshake run."""
@@ -277,57 +269,6 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             self._half_close()
 
     # -- receiving -------------------------------------------------------------------------------
-    def _deliver(self, opcode: Opcode, data: bytes) -> None:
-        if opcode is _TEXT:
-            try:
-                text = data.decode()
-            except UnicodeDecodeError:
-                self._fail(CloseCode.INVALID_PAYLOAD, "invalid UTF-8 in a text message")  # RFC 6455 §8.1
-                return
-            self._put(Message(OpCode.TEXT, data, text))
-        else:
-            self._put(Message(OpCode.BINARY, data))
-
-    def _start_fragments(self, opcode: Opcode, data: bytes) -> None:
-        """First frame of a fragmented message (RFC 6455 §5.4); text is validated as it arrives.
-
-        Fragments are appended to one buffer: a message sent as many tiny fragments costs its
-        size in memory, not an object per fragment.
-        """
-        self._frag_buf = bytearray(data)
-        if opcode is _TEXT:
-            self._frag_op = OpCode.TEXT
-            self._frag_decoder = codecs.getincrementaldecoder("utf-8")()
-            self._check_utf8(data, final=False)
-        else:
-            self._frag_op = OpCode.BINARY
-
-    def _continue_fragments(self, data: bytes, fin: bool) -> None:
-        buffer = self._frag_buf
-        if buffer is None:  # websockets refuses a stray continuation frame before we see it
-            return
-        buffer += data
-        if self._frag_decoder is not None and not self._check_utf8(data, final=fin):
-            return
-        # websockets already bounds the total (max_size); this guards against a change there.
-        cap = self.options.max_message_size
-        if cap is not None and len(buffer) > cap:
-            self._fail(CloseCode.MESSAGE_TOO_BIG, f"message exceeds {cap} bytes")
-            return
-        if fin:
-            self._frag_buf = self._frag_decoder = None
-            self._deliver(_TEXT if self._frag_op is OpCode.TEXT else _BINARY, bytes(buffer))
-
-    def _check_utf8(self, data: bytes, final: bool) -> bool:
-        # Fail as soon as a fragment makes the text invalid, not after the whole message (§8.1).
-        try:
-            self._frag_decoder.decode(data, final)
-        except UnicodeDecodeError:
-            self._frag_buf = self._frag_decoder = None
-            self._fail(CloseCode.INVALID_PAYLOAD, "invalid UTF-8 in a text message")
-            return False
-        return True
-
     def _put(self, message: Message) -> None:
         waiter = self._waiter
         if waiter is not None:
@@ -369,16 +310,16 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             raise self._send_error()
         self._ws.send_text(data.encode())
         self._flush()
-        if self._write_paused:
-            await self._drain()
+        if self._flow.paused and not await self._flow.drain():
+            raise self._closed_error()
 
     async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         if self._state != OPEN:
             raise self._send_error()
         self._ws.send_binary(data)
         self._flush()
-        if self._write_paused:
-            await self._drain()
+        if self._flow.paused and not await self._flow.drain():
+            raise self._closed_error()
 
     async def send_prepared(self, frame: PreparedFrame) -> None:
         if self._state != OPEN:
@@ -386,8 +327,8 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         # The shared, uncompressed bytes are valid with permessage-deflate too (RSV1 clear,
         # RFC 7692 §6): websockets' sans-I/O state is not involved, so they go straight out.
         self._transport.write(frame.frame)
-        if self._write_paused:
-            await self._drain()
+        if self._flow.paused and not await self._flow.drain():
+            raise self._closed_error()
 
     def try_send_prepared(self, frame: PreparedFrame, max_buffer: int) -> bool:
         # The broadcast fast path: one transport.write of shared bytes, no await, no queue.
@@ -413,8 +354,8 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             raise self._send_error()
         self._ws.send_ping(data)
         self._flush()
-        if self._write_paused:
-            await self._drain()
+        if self._flow.paused and not await self._flow.drain():
+            raise self._closed_error()
 
     def _send_error(self) -> Exception:
         if self._state == CONNECTING:
@@ -444,23 +385,6 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         else:
             transport.close()  # TLS cannot half-close
         self._start_close_deadline()
-
-    async def _drain(self) -> None:
-        """Wait until the transport's buffer is below its low-water mark (the client reads again)."""
-        while self._write_paused and not self._lost:
-            waiter = self._drain_waiter
-            if waiter is None or waiter.done():
-                waiter = self._drain_waiter = self._loop.create_future()
-            await asyncio.shield(waiter)  # shared by every sender; one's cancellation is not the others'
-        if self._lost:
-            raise self._closed_error()
-
-    def _wake_writers(self) -> None:
-        waiter = self._drain_waiter
-        if waiter is not None:
-            self._drain_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
 
     # -- closing ---------------------------------------------------------------------------------
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
@@ -502,7 +426,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def _mark_closed(self, code: int, reason: str = "") -> None:
         WebSocketConnection._mark_closed(self, code, reason)
-        self._frag_buf = self._frag_decoder = None
+        self._assembler.reset()
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
@@ -523,20 +447,12 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     def _arm(self) -> None:
         """Make the one timer fire at the next deadline; an existing earlier timer re-arms itself."""
         deadline = self._deadlines.next_deadline() if self._state == OPEN or self._deadlines.is_closing else None
-        timer = self._timer
         if deadline is None:
-            if timer is not None:
-                timer.cancel()
-                self._timer = None
-            return
-        if timer is not None:
-            if timer.when() <= deadline:
-                return
-            timer.cancel()
-        self._timer = self._loop.call_at(deadline, self._on_timer)
+            self._timer.cancel()
+        else:
+            self._timer.at(deadline)
 
     def _on_timer(self) -> None:
-        self._timer = None
         if self._lost:
             return
         deadlines = self._deadlines

@@ -1,0 +1,102 @@
+"""Flow control and the one deadline timer, shared by duck's HTTP and WebSocket protocols.
+
+Both protocols write to an asyncio transport that may fill up (a client that stops reading) and
+both guard their connection with deadlines that mostly move later (each request, each frame). The
+glue for both is here once:
+
+- :class:`WriteFlow`: the transport calls ``pause_writing``/``resume_writing``; senders ``await
+  drain()`` while it is paused (uvicorn's FlowControl, shared by every sender of a connection);
+- :class:`LazyTimer`: one ``loop.call_at`` handle per connection, moved only when a deadline comes
+  *sooner*; when a later deadline is asked for, the handle stays and the callback, which re-checks
+  the real deadline, re-arms itself. Moving a deadline later (every frame) then costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+__all__ = ["LazyTimer", "WriteFlow"]
+
+
+class WriteFlow:
+    """Whether a transport's write buffer has room, and a way for senders to wait until it has."""
+
+    __slots__ = ("_lost", "_paused", "_waiter")
+
+    def __init__(self) -> None:
+        self._paused = False
+        self._lost = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def paused(self) -> bool:
+        """True while the transport's buffer is above its high-water mark."""
+        return self._paused
+
+    def pause(self) -> None:
+        """The transport's ``pause_writing``."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """The transport's ``resume_writing``: wake every sender."""
+        self._paused = False
+        self._wake()
+
+    def lost(self) -> None:
+        """The connection is gone: wake every sender, for good."""
+        self._lost = True
+        self._wake()
+
+    async def drain(self) -> bool:
+        """Wait while the buffer is full; False when the connection was lost instead.
+
+        One future is shared by every waiting sender and shielded, so that one sender's
+        cancellation does not wake (or cancel) the others.
+        """
+        while self._paused and not self._lost:
+            waiter = self._waiter
+            if waiter is None or waiter.done():
+                waiter = self._waiter = asyncio.get_running_loop().create_future()
+            await asyncio.shield(waiter)
+        return not self._lost
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class LazyTimer:
+    """One timer handle for a deadline that moves, calling ``callback`` no later than asked.
+
+    The callback may run before the latest deadline (one asked for earlier, and later pushed back):
+    it must check the deadline it guards and call :meth:`at` again if that has not come.
+    """
+
+    __slots__ = ("_callback", "_handle", "_loop", "_when")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+        self._loop = loop
+        self._callback = callback
+        self._handle: asyncio.TimerHandle | None = None
+        self._when = 0.0
+
+    def at(self, when: float) -> None:
+        """Make sure the callback runs at ``when`` or earlier."""
+        handle = self._handle
+        if handle is not None:
+            if self._when <= when:
+                return  # it fires sooner; the callback re-arms for the rest
+            handle.cancel()
+        self._handle = self._loop.call_at(when, self._fire)
+        self._when = when
+
+    def cancel(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.cancel()
+
+    def _fire(self) -> None:
+        self._handle = None
+        self._callback()
