@@ -36,13 +36,13 @@ from typing import Any
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
-from duck.core.sync import is_async_callable, run_sync
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
 from duck.utils.asyncio import set_server_loop, shutdown_tasks
+from duck.utils.sync import is_async_callable, run_sync
 
 __all__ = ["ASGIHandler", "get_asgi_application", "request_from_scope"]
 

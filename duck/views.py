@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from duck.core.sync import is_async_callable
 from duck.exceptions import ImproperlyConfigured, MethodNotAllowed
 from duck.http.request import Request
 from duck.http.response import HttpResponse
+from duck.utils.sync import is_async_callable
 
 
 class View:

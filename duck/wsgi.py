@@ -27,12 +27,12 @@ from typing import Any
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
-from duck.core.sync import close_loop
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
+from duck.utils.sync import close_loop
 
 __all__ = ["WSGIHandler", "get_wsgi_application", "request_from_environ"]
 

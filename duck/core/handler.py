@@ -14,12 +14,12 @@ from typing import Any
 
 from duck.conf import on_setting_changed, settings
 from duck.core.exception import response_for_exception
-from duck.core.sync import async_to_sync, current_loop, is_async_callable, run_sync
 from duck.exceptions import ImproperlyConfigured, Resolver404, ViewReturnedInvalidResponse
 from duck.http.request import Request
 from duck.http.response import HttpResponse, HttpResponsePermanentRedirect
 from duck.staticfiles import maybe_serve_static
 from duck.utils.imports import import_string
+from duck.utils.sync import async_to_sync, current_loop, is_async_callable, run_sync
 
 logger = logging.getLogger("duck.request")
 

@@ -32,7 +32,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
-from duck.core.sync import close_loop
 from duck.exceptions import RequestEntityTooLarge
 from duck.http.datastructures import Headers
 from duck.http.request import Request
@@ -41,6 +40,7 @@ from duck.test.cookies import CookieJar
 from duck.test.encoding import FileSpec, FormData, encode_json, encode_multipart, encode_urlencoded
 from duck.test.response import TestResponse
 from duck.test.websocket import AsyncWebSocketSession, WebSocketSession
+from duck.utils.sync import close_loop
 
 __all__ = ["AsyncClient", "Client", "TooManyRedirects"]
 

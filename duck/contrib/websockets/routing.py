@@ -42,12 +42,12 @@ from typing import Any
 from duck.contrib.websockets.connection import Message, WebSocketConnection
 from duck.contrib.websockets.dwebsocket.upgrade import refuse_bad_handshake, upgrade_response
 from duck.contrib.websockets.enums import CloseCode
-from duck.core.sync import is_async_callable
 from duck.exceptions import ConnectionClosed, ImproperlyConfigured, WebSocketDisconnect
 from duck.http.datastructures import Headers, MultiDict
 from duck.http.request import Request
 from duck.http.response import DuckJSONEncoder, HttpResponse
 from duck.urls import RoutePattern, URLPattern
+from duck.utils.sync import is_async_callable
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketRoute", "WebSocketState", "websocket"]
 

@@ -43,10 +43,10 @@ from duck.contrib.websockets.dwebsocket.facade import AsyncWebSocket, SyncWebSoc
 from duck.contrib.websockets.dwebsocket.inbox import Inbox
 from duck.contrib.websockets.dwebsocket.threads import SyncSlot, reserve_slot, run_in_own_thread
 from duck.contrib.websockets.dwebsocket.upgrade import refuse_bad_handshake, upgrade_response
-from duck.core.sync import is_async_callable, run_sync
 from duck.exceptions import BadRequest, ImproperlyConfigured, ServiceUnavailable
 from duck.http.request import Request
 from duck.http.response import HttpResponse
+from duck.utils.sync import is_async_callable, run_sync
 
 __all__ = ["accept_websocket", "require_websocket", "websocket_view"]
 
