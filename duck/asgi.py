@@ -41,6 +41,7 @@ from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
+from duck.staticfiles.middleware import StaticFilesMiddleware
 from duck.utils.asyncio import set_server_loop, shutdown_tasks
 from duck.utils.sync import is_async_callable, run_sync
 
@@ -94,7 +95,7 @@ class ASGIHandler:
 
     @property
     def handler(self) -> Handler:
-        return self._handler if self._handler is not None else get_handler()
+        return self._handler if self._handler is not None else get_handler(inner_middleware=[StaticFilesMiddleware])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -6,6 +6,7 @@ WebSocket connection) translates them in exactly one place::
 
     DuckError
     ├── ImproperlyConfigured          bad settings / bad URL conf: fix the project
+    ├── MiddlewareNotUsed             raised by a middleware's __init__: leave it out of the chain
     ├── NoReverseMatch                reverse() found no route (lists what it tried)
     ├── ViewReturnedInvalidResponse   a view returned None or a non-response (-> 500)
     ├── HttpError                     the client's fault or a refusal; carries ``status_code``
@@ -41,6 +42,11 @@ class DuckError(Exception):
 
 class ImproperlyConfigured(DuckError):
     """The project is misconfigured; the message says how to fix it."""
+
+
+class MiddlewareNotUsed(DuckError):
+    """Raised by a middleware factory to leave itself out of the chain (as in Django), e.g. a feature
+    that is off in these settings; the chain is rebuilt, and asked again, whenever settings change."""
 
 
 class NoReverseMatch(DuckError):

@@ -32,6 +32,7 @@ from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
+from duck.staticfiles.middleware import StaticFilesMiddleware
 from duck.utils.sync import close_loop
 
 __all__ = ["WSGIHandler", "get_wsgi_application", "request_from_environ"]
@@ -70,7 +71,7 @@ class WSGIHandler:
 
     @property
     def handler(self) -> Handler:
-        return self._handler if self._handler is not None else get_handler()
+        return self._handler if self._handler is not None else get_handler(inner_middleware=[StaticFilesMiddleware])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:

@@ -71,7 +71,8 @@ def run(
         host, port: where to listen (port 0 picks a free one, shown in the banner).
         workers: processes sharing the port; above 1 a supervisor restarts any worker that dies.
         reload: restart the server when a ``.py``/``.html`` file under the current folder changes.
-        handler: the request handler; ``duck.core.handler.get_handler()`` when None.
+        handler: the request handler; when None, the project's (``MIDDLEWARE``, then development static
+            serving when ``SERVE_STATIC``/DEBUG say so).
         certfile, keyfile: serve https:// and wss:// with this PEM certificate chain and key (the key
             may be in ``certfile``); when not given, ``SERVER_CERTFILE``/``SERVER_KEYFILE`` decide.
 
@@ -127,8 +128,10 @@ def _worker_target(handler: Any, workers: int, context: ssl.SSLContext | Literal
 
 def _default_handler() -> Any:
     from duck.core.handler import get_handler
+    from duck.staticfiles.middleware import StaticFilesMiddleware
 
-    return get_handler()
+    # Development static serving is an ordinary middleware that takes itself out when it is off.
+    return get_handler(inner_middleware=[StaticFilesMiddleware])
 
 
 def run_async(coro: Coroutine[Any, Any, Any]) -> Any:

@@ -36,6 +36,7 @@ from duck.exceptions import RequestEntityTooLarge
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse
+from duck.staticfiles.middleware import StaticFilesMiddleware
 from duck.test.cookies import CookieJar
 from duck.test.encoding import FileSpec, FormData, encode_json, encode_multipart, encode_urlencoded
 from duck.test.response import TestResponse
@@ -107,7 +108,7 @@ class BaseClient:
 
     @property
     def handler(self) -> Handler:
-        return self._handler if self._handler is not None else get_handler()
+        return self._handler if self._handler is not None else get_handler(inner_middleware=[StaticFilesMiddleware])
 
     # -- building --------------------------------------------------------------------------------
     def _prepare(
