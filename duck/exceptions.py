@@ -17,6 +17,7 @@ WebSocket connection) translates them in exactly one place::
     │   ├── Http404                             404
     │   │   └── Resolver404                     404 (carries ``tried``)
     │   ├── MethodNotAllowed                    405 (carries ``allowed``)
+    │   ├── InvalidHandshake                    400, or the status the WebSocket handshake check chose
     │   ├── UpgradeRequired                     426 (carries extra headers)
     │   ├── RequestEntityTooLarge               413
     │   ├── URITooLong                          414
@@ -24,7 +25,6 @@ WebSocket connection) translates them in exactly one place::
     │   ├── ServiceUnavailable                  503
     │   └── HTTPVersionNotSupported             505
     └── WebSocketError
-        ├── InvalidHandshake            the upgrade request is unacceptable (carries a Response status)
         └── ConnectionClosed            send/receive on a closed WebSocket (carries ``code``/``reason``)
             └── WebSocketDisconnect     Starlette/Ravyn name for the same event
 
@@ -129,6 +129,21 @@ class URITooLong(HttpError):
     default_message = "URI Too Long"
 
 
+class InvalidHandshake(HttpError):
+    """The WebSocket upgrade request cannot be accepted (RFC 6455 §4.2.1): answered with ``status_code``.
+
+    An ``HttpError`` like any other refusal, so the dispatcher's one exception-to-response place
+    answers it, whichever WebSocket face raised it.
+    """
+
+    status_code = 400
+    default_message = "Bad WebSocket handshake"
+
+    def __init__(self, message: str, status_code: int = 400, headers: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__(message, headers=headers)
+        self.status_code = status_code
+
+
 class UpgradeRequired(HttpError):
     status_code = 426
     default_message = "Upgrade Required"
@@ -151,16 +166,6 @@ class HTTPVersionNotSupported(HttpError):
 
 class WebSocketError(DuckError):
     """Base class of WebSocket errors."""
-
-
-class InvalidHandshake(WebSocketError):
-    """The upgrade request cannot be accepted; answered with ``status_code``."""
-
-    def __init__(self, message: str, status_code: int = 400, headers: Iterable[tuple[str, str]] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.headers = list(headers)
 
 
 class ConnectionClosed(WebSocketError):
