@@ -48,9 +48,9 @@ from duck.utils.sync import is_async_callable, run_sync
 __all__ = ["ASGIHandler", "get_asgi_application", "request_from_scope"]
 
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+ASGIMessage = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[ASGIMessage]]
+Send = Callable[[ASGIMessage], Awaitable[None]]
 Hook = Callable[[], Any]
 
 logger = logging.getLogger("duck.asgi")
@@ -65,7 +65,7 @@ UPGRADE_NOT_OFFERED_MESSAGE = (
 )
 
 
-class _ClientGone(Exception):
+class _DisconnectedDuringBody(Exception):
     """The client disconnected before its request body was complete: there is nobody to answer."""
 
 
@@ -114,7 +114,7 @@ class ASGIHandler:
         head_only = scope["method"] == "HEAD"
         try:
             body = await _read_body(scope, receive)
-        except _ClientGone:
+        except _DisconnectedDuringBody:
             return
         except HttpError as exc:
             refusal = error_response(exc.status_code, exc.message, headers=exc.headers)
@@ -218,7 +218,7 @@ async def _read_body(scope: Scope, receive: Receive) -> bytes | SpooledBody:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise _ClientGone
+                raise _DisconnectedDuringBody
             chunk = message.get("body", b"")
             if body.size + len(chunk) > limit:  # a chunked body carries no length up front
                 raise RequestEntityTooLarge(f"Request body exceeds SERVER_MAX_BODY_SIZE ({limit} bytes).")
@@ -339,7 +339,7 @@ async def _run_hooks(hooks: Iterable[Hook], phase: str) -> BaseException | None:
     return None
 
 
-def _lifespan_reply(prefix: str, error: BaseException | None) -> Message:
+def _lifespan_reply(prefix: str, error: BaseException | None) -> ASGIMessage:
     if error is None:
         return {"type": f"{prefix}.complete"}
     return {"type": f"{prefix}.failed", "message": f"{type(error).__name__}: {error}"}

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 
 from duck import __version__
 from duck.cli import collectstatic, runserver, startproject
-from duck.cli.base import CommandError
-from duck.exceptions import DuckError
+from duck.exceptions import CommandError, DuckError
 
 __all__ = ["CommandError", "build_parser", "main"]
 

@@ -18,13 +18,13 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, Literal
 
+from duck.exceptions import ServerError
 from duck.server.config import ServerConfig
-from duck.server.errors import ServerError
 from duck.server.protocol import HttpProtocol
 from duck.server.reload import is_reloader_child, run_with_reloader
 from duck.server.server import Server, banner, bind_socket, format_url
 from duck.server.tls import create_ssl_context, tls_options
-from duck.server.workers import Supervisor
+from duck.server.workers import WorkerSupervisor
 
 __all__ = ["HttpProtocol", "Server", "ServerConfig", "ServerError", "run", "serve"]
 
@@ -100,7 +100,7 @@ def run(
         return
     _announce(text)
     target = _worker_target(handler, workers, context)
-    Supervisor(sock, workers, target, _shutdown_timeout()).run()
+    WorkerSupervisor(sock, workers, target, _shutdown_timeout()).run()
 
 
 def _shutdown_timeout() -> float:

@@ -22,8 +22,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from duck.conf import ENVIRONMENT_VARIABLE, settings
+from duck.exceptions import ServerError
 from duck.server.config import ServerConfig, ServerState
-from duck.server.errors import ServerError
 from duck.server.protocol import HttpProtocol
 from duck.server.tls import create_ssl_context, tls_options
 from duck.utils.asyncio import set_server_loop, shutdown_tasks

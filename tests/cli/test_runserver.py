@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from duck.cli.base import CommandError
 from duck.cli.runserver import parse_addrport
+from duck.exceptions import CommandError
 from tests.cli.conftest import assert_one_line_error, duck_env, run_duck
 
 # Bound on waiting for a started server to answer (a cold start is well under a second).
