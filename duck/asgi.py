@@ -36,6 +36,7 @@ from typing import Any
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
+from duck.core.project import load_project
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
@@ -77,9 +78,10 @@ def get_asgi_application(*, on_startup: Iterable[Hook] = (), on_shutdown: Iterab
             and URL conf have loaded; an exception fails the startup.
         on_shutdown: callables run at lifespan shutdown.
 
-    Settings are loaded and checked here, so a wrong one stops the ASGI server at start.
+    Settings and the URL conf are loaded and checked here, so a wrong setting or a broken view
+    class stops the ASGI server at start (the lifespan startup checks them again).
     """
-    settings.SETTINGS_MODULE  # noqa: B018 - the first read loads and checks the settings
+    load_project()
     return ASGIHandler(on_startup=on_startup, on_shutdown=on_shutdown)
 
 
@@ -155,7 +157,7 @@ class ASGIHandler:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                error = await _run_hooks([_load_project, _own_loop, *self.on_startup], "startup")
+                error = await _run_hooks([load_project, _own_loop, *self.on_startup], "startup")
                 await send(_lifespan_reply("lifespan.startup", error))
                 if error is not None:
                     return
@@ -315,14 +317,6 @@ async def _deny_websocket(response: HttpResponse, scope: Scope, receive: Receive
 async def _own_loop() -> None:
     """Make this loop the server's, so create_task() from sync code and server-owned tasks land here."""
     set_server_loop(asyncio.get_running_loop())
-
-
-def _load_project() -> None:
-    """Load settings and the URL conf now, so a broken project fails the startup instead of a request."""
-    from duck.urls import get_resolver
-
-    settings.ROOT_URLCONF  # noqa: B018 - the first read loads and validates the settings module
-    get_resolver().table  # noqa: B018 - imports the URL conf and compiles every route
 
 
 async def _run_hooks(hooks: Iterable[Hook], phase: str) -> BaseException | None:

@@ -27,6 +27,7 @@ from typing import Any
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
+from duck.core.project import load_project
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
@@ -56,10 +57,11 @@ WEBSOCKET_OVER_WSGI_MESSAGE = (
 def get_wsgi_application() -> WSGIHandler:
     """The WSGI callable for the project named by ``DUCK_SETTINGS_MODULE``.
 
-    Settings are loaded and checked here, so a wrong one (``DEBUG = "False"``) stops the WSGI
-    server at start with ``ImproperlyConfigured`` instead of failing requests later.
+    Settings and the URL conf are loaded and checked here, so a wrong setting (``DEBUG = "False"``)
+    or a broken view class stops the WSGI server at start with ``ImproperlyConfigured`` instead of
+    failing requests later.
     """
-    settings.SETTINGS_MODULE  # noqa: B018 - the first read loads and checks the settings
+    load_project()
     return WSGIHandler()
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from duck.conf import on_setting_changed, settings
 from duck.core.exception import response_for_exception
@@ -65,7 +65,7 @@ def _adapt_middleware(instance: Any, path: str) -> AsyncGetResponse:
     if not callable(instance):
         raise ImproperlyConfigured(f"Middleware {path!r} returned a non-callable {instance!r}.")
     if is_async_callable(instance):
-        return instance
+        return cast(AsyncGetResponse, instance)
 
     async def call_sync_middleware(request: Request) -> HttpResponse:
         return await run_sync(instance, request)
@@ -92,12 +92,10 @@ class Handler:
         self._inner_middleware = tuple(inner_middleware)
         self._chain: AsyncGetResponse | None = None
         self._view_middleware: list[Callable[..., Any]] = []
-        self._view_cache: dict[Any, Callable[..., Any]] = {}
         on_setting_changed(self._reset)
 
     def _reset(self) -> None:
         self._chain = None
-        self._view_cache.clear()
 
     def _build_chain(self) -> AsyncGetResponse:
         chain: AsyncGetResponse = _guarded(self._get_response)
@@ -147,24 +145,12 @@ class Handler:
                 early = await early
             if early is not None:
                 return _checked(early, match.func)
-        view = self._callable_view(match.func)
+        view = match.view
         if is_async_callable(view):
             response = await view(request, *match.args, **match.kwargs)
         else:
             response = await run_sync(view, request, *match.args, **match.kwargs)
         return _checked(response, match.func)
-
-    def _callable_view(self, view: Any) -> Callable[..., Any]:
-        """Class-based views are registered as classes; their ``as_view()`` is built once."""
-        if isinstance(view, type):
-            cached = self._view_cache.get(view)
-            if cached is None:
-                as_view = getattr(view, "as_view", None)
-                if as_view is None:
-                    raise ImproperlyConfigured(f"{view.__qualname__} has no as_view(); make it a View subclass.")
-                cached = self._view_cache[view] = as_view()
-            return cached
-        return view
 
     @staticmethod
     def _append_slash(request: Request, resolver: Any) -> HttpResponse | None:

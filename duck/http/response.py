@@ -321,10 +321,10 @@ class StreamingResponse(HttpResponse):
                 if aclose is not None:
                     await aclose()
             return
-        iterator = iter(content)
+        pieces = iter(content)
         sentinel = object()
         while True:
-            chunk = await run_sync(next, iterator, sentinel)
+            chunk = await run_sync(next, pieces, sentinel)
             if chunk is sentinel:
                 return
             yield self._encode(chunk)

@@ -168,7 +168,7 @@ def _start_linked(coro: Coroutine[Any, Any, T], name: str | None, result: concur
         if not result.set_running_or_notify_cancel():
             return  # the caller cancelled it meanwhile
         if done.exception() is not None:
-            result.set_exception(done.exception())  # type: ignore[arg-type]
+            result.set_exception(done.exception())
         else:
             result.set_result(done.result())
 
