@@ -5,8 +5,8 @@ Handler.handle(request)
      development static serving; sync or async, each layer's errors become responses)
        └─ resolve → call the view (async awaited, sync in the thread pool) → check the result
 
-The core knows no feature of a layer above or beside it: whoever builds a :class:`Handler` hands
-it the middleware to use (``duck.staticfiles.middleware.StaticFilesMiddleware`` from the front doors).
+The dispatcher serves no static file itself: whoever builds a :class:`Handler` hands it the extra
+middleware to use (the front doors add ``duck.staticfiles.middleware.StaticFilesMiddleware``).
 """
 
 from __future__ import annotations
