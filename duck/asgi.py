@@ -39,20 +39,22 @@ from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
 from duck.core.lifecycle import close_databases, run_shutdown_hooks, run_startup_hooks
-from duck.core.sync import is_async_callable, run_sync
+from duck.core.project import load_project
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
+from duck.staticfiles.middleware import StaticFilesMiddleware
 from duck.utils.asyncio import set_server_loop, shutdown_tasks
+from duck.utils.sync import is_async_callable, run_sync
 
 __all__ = ["ASGIHandler", "get_asgi_application", "request_from_scope"]
 
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+ASGIMessage = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[ASGIMessage]]
+Send = Callable[[ASGIMessage], Awaitable[None]]
 Hook = Callable[[], Any]
 
 logger = logging.getLogger("duck.asgi")
@@ -67,7 +69,7 @@ UPGRADE_NOT_OFFERED_MESSAGE = (
 )
 
 
-class _ClientGone(Exception):
+class _DisconnectedDuringBody(Exception):
     """The client disconnected before its request body was complete: there is nobody to answer."""
 
 
@@ -79,9 +81,10 @@ def get_asgi_application(*, on_startup: Iterable[Hook] = (), on_shutdown: Iterab
             and URL conf have loaded; an exception fails the startup.
         on_shutdown: callables run at lifespan shutdown.
 
-    Settings are loaded and checked here, so a wrong one stops the ASGI server at start.
+    Settings and the URL conf are loaded and checked here, so a wrong setting or a broken view
+    class stops the ASGI server at start (the lifespan startup checks them again).
     """
-    settings.SETTINGS_MODULE  # noqa: B018 - the first read loads and checks the settings
+    load_project()
     return ASGIHandler(on_startup=on_startup, on_shutdown=on_shutdown)
 
 
@@ -97,7 +100,7 @@ class ASGIHandler:
 
     @property
     def handler(self) -> Handler:
-        return self._handler if self._handler is not None else get_handler()
+        return self._handler if self._handler is not None else get_handler(inner_middleware=[StaticFilesMiddleware])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -116,7 +119,7 @@ class ASGIHandler:
         head_only = scope["method"] == "HEAD"
         try:
             body = await _read_body(scope, receive)
-        except _ClientGone:
+        except _DisconnectedDuringBody:
             return
         except HttpError as exc:
             refusal = error_response(exc.status_code, exc.message, headers=exc.headers)
@@ -157,7 +160,7 @@ class ASGIHandler:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                error = await _run_hooks([_load_project, _own_loop, run_startup_hooks, *self.on_startup], "startup")
+                error = await _run_hooks([load_project, _own_loop, run_startup_hooks, *self.on_startup], "startup")
                 await send(_lifespan_reply("lifespan.startup", error))
                 if error is not None:
                     return
@@ -221,7 +224,7 @@ async def _read_body(scope: Scope, receive: Receive) -> bytes | SpooledBody:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise _ClientGone
+                raise _DisconnectedDuringBody
             chunk = message.get("body", b"")
             if body.size + len(chunk) > limit:  # a chunked body carries no length up front
                 raise RequestEntityTooLarge(f"Request body exceeds SERVER_MAX_BODY_SIZE ({limit} bytes).")
@@ -320,14 +323,6 @@ async def _own_loop() -> None:
     set_server_loop(asyncio.get_running_loop())
 
 
-def _load_project() -> None:
-    """Load settings and the URL conf now, so a broken project fails the startup instead of a request."""
-    from duck.urls import get_resolver
-
-    settings.ROOT_URLCONF  # noqa: B018 - the first read loads and validates the settings module
-    get_resolver().table  # noqa: B018 - imports the URL conf and compiles every route
-
-
 async def _run_hooks(hooks: Iterable[Hook], phase: str) -> BaseException | None:
     """Run hooks in order; the first exception stops the phase and is returned for reporting."""
     for hook in hooks:
@@ -342,7 +337,7 @@ async def _run_hooks(hooks: Iterable[Hook], phase: str) -> BaseException | None:
     return None
 
 
-def _lifespan_reply(prefix: str, error: BaseException | None) -> Message:
+def _lifespan_reply(prefix: str, error: BaseException | None) -> ASGIMessage:
     if error is None:
         return {"type": f"{prefix}.complete"}
     return {"type": f"{prefix}.failed", "message": f"{type(error).__name__}: {error}"}

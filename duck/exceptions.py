@@ -6,31 +6,38 @@ WebSocket connection) translates them in exactly one place::
 
     DuckError
     ├── ImproperlyConfigured          bad settings / bad URL conf: fix the project
+    ├── MiddlewareNotUsed             raised by a middleware's __init__: leave it out of the chain
     ├── NoReverseMatch                reverse() found no route (lists what it tried)
     ├── ViewReturnedInvalidResponse   a view returned None or a non-response (-> 500)
     ├── RequestSessionClosed          request.db used after its request was answered
+    ├── ServerError                   duck's server cannot start or keep running (one line for the CLI)
+    ├── CommandError                  a ``duck`` command cannot do what was asked (one line for the CLI)
+    ├── MigrationError                a migration command failed (the schema is as it was)
     ├── HttpError                     the client's fault or a refusal; carries ``status_code``
     │   ├── BadRequest                          400
     │   │   └── SuspiciousOperation             400
     │   │       └── DisallowedHost              400
+    │   ├── InvalidHandshake                    400, or the status the WebSocket handshake check chose
     │   ├── PermissionDenied                    403
     │   ├── Http404                             404
     │   │   └── Resolver404                     404 (carries ``tried``)
     │   ├── MethodNotAllowed                    405 (carries ``allowed``)
-    │   ├── UpgradeRequired                     426 (carries extra headers)
     │   ├── RequestEntityTooLarge               413
     │   ├── URITooLong                          414
+    │   ├── RangeNotSatisfiable                 416 (carries ``Content-Range: bytes */size``)
+    │   ├── UpgradeRequired                     426 (carries extra headers)
     │   ├── RequestHeaderFieldsTooLarge         431
     │   ├── ServiceUnavailable                  503
     │   │   └── DatabaseUnavailable             503 (database unreachable, or no pooled connection in time)
     │   └── HTTPVersionNotSupported             505
     └── WebSocketError
-        ├── InvalidHandshake            the upgrade request is unacceptable (carries a Response status)
         ├── InvalidMessage              a received message breaks a rule (carries the close ``code``)
         └── ConnectionClosed            send/receive on a closed WebSocket (carries ``code``/``reason``)
             └── WebSocketDisconnect     Starlette/Ravyn name for the same event
 
-HTTP errors carry the status they map to; WebSocket errors carry the close code.
+HTTP errors carry the status they map to; WebSocket errors carry the close code. The tree is
+closed: no other module of duck defines a public exception (tests/test_exceptions.py checks it),
+except the test client's own (``duck.test``), which play the part of a client's errors.
 """
 
 from __future__ import annotations
@@ -44,6 +51,11 @@ class DuckError(Exception):
 
 class ImproperlyConfigured(DuckError):
     """The project is misconfigured; the message says how to fix it."""
+
+
+class MiddlewareNotUsed(DuckError):
+    """Raised by a middleware factory to leave itself out of the chain (as in Django), e.g. a feature
+    that is off in these settings; the chain is rebuilt, and asked again, whenever settings change."""
 
 
 class NoReverseMatch(DuckError):
@@ -60,6 +72,21 @@ class ViewReturnedInvalidResponse(DuckError):
 
 class RequestSessionClosed(DuckError):
     """``request.db`` / ``request.async_db`` used after the request was answered (open a session instead)."""
+
+
+class ServerError(DuckError):
+    """duck's server cannot start or keep running: the port is in use, the address is invalid, workers keep dying.
+
+    The message is one line, says what failed and how to fix it, and is meant to be printed as-is.
+    """
+
+
+class MigrationError(DuckError):
+    """A migration command failed (the message says why; the schema is as it was)."""
+
+
+class CommandError(DuckError):
+    """A command cannot do what was asked; the message is printed as ``duck: error: <message>``."""
 
 
 class HttpError(DuckError):
@@ -88,6 +115,21 @@ class SuspiciousOperation(BadRequest):
 
 class DisallowedHost(SuspiciousOperation):
     """The Host header is not in ALLOWED_HOSTS."""
+
+
+class InvalidHandshake(HttpError):
+    """The WebSocket upgrade request cannot be accepted (RFC 6455 §4.2.1): answered with ``status_code``.
+
+    An ``HttpError`` like any other refusal, so the dispatcher's one exception-to-response place
+    answers it, whichever WebSocket face raised it.
+    """
+
+    status_code = 400
+    default_message = "Bad WebSocket handshake"
+
+    def __init__(self, message: str, status_code: int = 400, headers: Iterable[tuple[str, str]] = ()) -> None:
+        super().__init__(message, headers=headers)
+        self.status_code = status_code
 
 
 class PermissionDenied(HttpError):
@@ -130,6 +172,20 @@ class URITooLong(HttpError):
     default_message = "URI Too Long"
 
 
+class RangeNotSatisfiable(HttpError):
+    """No requested byte range overlaps the representation (RFC 9110 §15.5.17).
+
+    ``size`` is the representation's length, announced in ``Content-Range: bytes */size``.
+    """
+
+    status_code = 416
+    default_message = "Range Not Satisfiable"
+
+    def __init__(self, size: int, message: str | None = None) -> None:
+        self.size = size
+        super().__init__(message, headers=[("Content-Range", f"bytes */{size}")])
+
+
 class UpgradeRequired(HttpError):
     status_code = 426
     default_message = "Upgrade Required"
@@ -161,16 +217,6 @@ class HTTPVersionNotSupported(HttpError):
 
 class WebSocketError(DuckError):
     """Base class of WebSocket errors."""
-
-
-class InvalidHandshake(WebSocketError):
-    """The upgrade request cannot be accepted; answered with ``status_code``."""
-
-    def __init__(self, message: str, status_code: int = 400, headers: Iterable[tuple[str, str]] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.headers = list(headers)
 
 
 class ConnectionClosed(WebSocketError):

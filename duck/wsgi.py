@@ -37,12 +37,14 @@ from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
 from duck.core.lifecycle import close_databases_sync, run_shutdown_hooks, run_startup_hooks
-from duck.core.sync import close_loop
+from duck.core.project import load_project
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
+from duck.staticfiles.middleware import StaticFilesMiddleware
+from duck.utils.sync import close_loop
 
 __all__ = ["WSGIHandler", "get_wsgi_application", "request_from_environ"]
 
@@ -67,10 +69,11 @@ WEBSOCKET_OVER_WSGI_MESSAGE = (
 def get_wsgi_application() -> WSGIHandler:
     """The WSGI callable for the project named by ``DUCK_SETTINGS_MODULE``.
 
-    Settings are loaded and checked here, so a wrong one (``DEBUG = "False"``) stops the WSGI
-    server at start with ``ImproperlyConfigured`` instead of failing requests later.
+    Settings and the URL conf are loaded and checked here, so a wrong setting (``DEBUG = "False"``)
+    or a broken view class stops the WSGI server at start with ``ImproperlyConfigured`` instead of
+    failing requests later.
     """
-    settings.SETTINGS_MODULE  # noqa: B018 - the first read loads and checks the settings
+    load_project()
     return WSGIHandler()
 
 
@@ -82,7 +85,7 @@ class WSGIHandler:
 
     @property
     def handler(self) -> Handler:
-        return self._handler if self._handler is not None else get_handler()
+        return self._handler if self._handler is not None else get_handler(inner_middleware=[StaticFilesMiddleware])
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:

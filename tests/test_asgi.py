@@ -15,6 +15,7 @@ from duck.asgi import (
     get_asgi_application,
     request_from_scope,
 )
+from duck.exceptions import ImproperlyConfigured
 from duck.http.request import Request
 from duck.http.response import HttpResponse, PlainTextResponse
 from duck.test import encode_multipart, override_settings
@@ -318,11 +319,18 @@ async def test_lifespan_startup_failure_is_reported_with_the_message(caplog):
 
 @override_settings(ROOT_URLCONF="tests.apps.sample.no_such_urls")
 async def test_lifespan_startup_fails_on_a_broken_url_conf(caplog):
+    """The URL conf broke after get_asgi_application() (which checks it too): the startup says so."""
     with caplog.at_level(logging.CRITICAL, logger="duck.asgi"):
-        peer = await run({"type": "lifespan"}, lifespan_peer())
+        peer = await run({"type": "lifespan"}, lifespan_peer(), ASGIHandler())
     assert peer.sent[0]["type"] == "lifespan.startup.failed"
     assert "ImproperlyConfigured" in peer.sent[0]["message"]
     assert "tests.apps.sample.no_such_urls" in peer.sent[0]["message"]
+
+
+@override_settings(ROOT_URLCONF="tests.apps.sample.no_such_urls")
+def test_get_asgi_application_refuses_a_broken_url_conf():
+    with pytest.raises(ImproperlyConfigured, match="no_such_urls"):
+        get_asgi_application()
 
 
 async def test_lifespan_shutdown_failure_is_reported(caplog):

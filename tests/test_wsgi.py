@@ -11,6 +11,7 @@ from wsgiref.validate import validator
 
 import pytest
 
+from duck.exceptions import ImproperlyConfigured
 from duck.http.request import Request
 from duck.http.response import HttpResponse, PlainTextResponse
 from duck.test import encode_multipart, override_settings
@@ -327,3 +328,8 @@ def test_bodiless_statuses_send_neither_body_nor_content_type(status):
     assert result.status_code == status
     assert "content-type" not in result.headers  # the validator refuses one on these statuses
     assert result.body == b""
+
+
+def test_get_wsgi_application_refuses_a_broken_url_conf():
+    with override_settings(ROOT_URLCONF="tests.apps.sample.no_such_urls"), pytest.raises(ImproperlyConfigured):
+        get_wsgi_application()

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from duck import __version__
 from duck.cli import check, collectstatic, commands, db, routes, runserver, shell, startproject
-from duck.cli.base import CommandError
-from duck.exceptions import DuckError
+from duck.exceptions import CommandError, DuckError
 
 __all__ = ["CommandError", "build_parser", "main"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from duck.cli.base import CommandError
 from duck.cli.project import configure_settings
+from duck.exceptions import CommandError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

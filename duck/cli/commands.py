@@ -26,8 +26,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from duck.cli.base import CommandError
 from duck.cli.project import configure_settings, describe_exception
+from duck.exceptions import CommandError
 
 COMMANDS_FOLDER = "commands"
 

@@ -97,12 +97,11 @@ def check_project() -> None:
         ImproperlyConfigured: either fails; the message is one line naming the cause.
     """
     from duck.conf import settings
+    from duck.core.project import load_project
 
     settings.SETTINGS_MODULE  # noqa: B018 - the first read imports and validates the settings module
     try:
-        from duck.urls import get_resolver
-
-        get_resolver().table  # noqa: B018 - imports the URL conf (and views) and compiles every route
+        load_project()  # imports the URL conf (and views), compiles every route, builds every view class
     except DuckError:
         raise
     except Exception as exc:

@@ -6,8 +6,8 @@ import argparse
 import ipaddress
 import re
 
-from duck.cli.base import CommandError
 from duck.cli.project import check_project, configure_settings
+from duck.exceptions import CommandError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from duck import __version__
-from duck.cli.base import CommandError
+from duck.exceptions import CommandError
 
 TEMPLATE_SUFFIX = "-tpl"
 _SKIPPED = ("__pycache__", ".DS_Store")

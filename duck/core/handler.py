@@ -1,34 +1,39 @@
 """The one dispatcher: a request goes in, a response comes out, whichever front door it came from.
 
 Handler.handle(request)
-  └─ middleware onion (MIDDLEWARE, outermost first; sync or async, each layer's errors become responses)
+  └─ middleware onion (MIDDLEWARE, outermost first, then the front door's inner middleware such as
+     development static serving; sync or async, each layer's errors become responses)
        └─ resolve → call the view (async awaited, sync in the thread pool) → check the result
   └─ close the request's database sessions, if it opened any (``request.db``, ``request.async_db``)
 
 With ``ATOMIC_REQUESTS`` the view's database work is committed when it returns and rolled back
 when it raises, before any middleware sees the response.
+
+The dispatcher serves no static file itself: whoever builds a :class:`Handler` hands it the extra
+middleware to use (the front doors add ``duck.staticfiles.middleware.StaticFilesMiddleware``).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
 
 from duck.conf import on_setting_changed, settings
 from duck.core.exception import response_for_exception
-from duck.core.sync import async_to_sync, current_loop, is_async_callable, run_sync
 from duck.db.requests import RequestSessions, opened_request_sessions, request_sessions
-from duck.exceptions import ImproperlyConfigured, Resolver404, ViewReturnedInvalidResponse
+from duck.exceptions import ImproperlyConfigured, MiddlewareNotUsed, Resolver404, ViewReturnedInvalidResponse
 from duck.http.request import Request
 from duck.http.response import HttpResponse, HttpResponsePermanentRedirect
-from duck.staticfiles import maybe_serve_static
 from duck.utils.imports import import_string
+from duck.utils.sync import async_to_sync, current_loop, is_async_callable, run_sync
 
 logger = logging.getLogger("duck.request")
 
 AsyncGetResponse = Callable[[Request], Awaitable[HttpResponse]]
+# A middleware as Django defines it: called once with get_response, returns the callable layer.
+MiddlewareFactory = Callable[[Callable[[Request], Any]], Any]
 
 
 class _GetResponse:
@@ -65,7 +70,7 @@ def _adapt_middleware(instance: Any, path: str) -> AsyncGetResponse:
     if not callable(instance):
         raise ImproperlyConfigured(f"Middleware {path!r} returned a non-callable {instance!r}.")
     if is_async_callable(instance):
-        return instance
+        return cast(AsyncGetResponse, instance)
 
     async def call_sync_middleware(request: Request) -> HttpResponse:
         return await run_sync(instance, request)
@@ -74,27 +79,42 @@ def _adapt_middleware(instance: Any, path: str) -> AsyncGetResponse:
 
 
 class Handler:
-    """Builds the middleware chain once and dispatches requests through it."""
+    """Builds the middleware chain once and dispatches requests through it.
 
-    def __init__(self, middleware: list[str] | None = None) -> None:
+    Args:
+        middleware: dotted paths or factories, outermost first; ``settings.MIDDLEWARE`` when None.
+        inner_middleware: factories put inside those, next to the view, unless ``middleware``
+            lists them already (the front doors pass development static serving here).
+    """
+
+    def __init__(
+        self,
+        middleware: Sequence[str | MiddlewareFactory] | None = None,
+        *,
+        inner_middleware: Sequence[MiddlewareFactory] = (),
+    ) -> None:
         self._middleware = middleware
+        self._inner_middleware = tuple(inner_middleware)
         self._chain: AsyncGetResponse | None = None
         self._view_middleware: list[Callable[..., Any]] = []
-        self._view_cache: dict[Any, Callable[..., Any]] = {}
         on_setting_changed(self._reset)
 
     def _reset(self) -> None:
         self._chain = None
-        self._view_cache.clear()
 
     def _build_chain(self) -> AsyncGetResponse:
         chain: AsyncGetResponse = _guarded(self._get_response)
         paths = self._middleware if self._middleware is not None else settings.MIDDLEWARE
+        factories: list[MiddlewareFactory] = [import_string(path) if isinstance(path, str) else path for path in paths]
+        factories += [factory for factory in self._inner_middleware if factory not in factories]
         view_hooks = []
-        for path in reversed(paths):
-            factory = import_string(path) if isinstance(path, str) else path
-            instance = factory(_GetResponse(chain))
-            chain = _guarded(_adapt_middleware(instance, str(path)))
+        for factory in reversed(factories):
+            try:
+                instance = factory(_GetResponse(chain))
+            except MiddlewareNotUsed as exc:
+                logger.debug("Middleware %r is not used: %s", factory, exc)
+                continue
+            chain = _guarded(_adapt_middleware(instance, _name_of(factory)))
             process_view = getattr(instance, "process_view", None)
             if process_view is not None:
                 view_hooks.append(process_view)
@@ -119,9 +139,6 @@ class Handler:
     async def _get_response(self, request: Request) -> HttpResponse:
         from duck.urls import get_resolver
 
-        static = maybe_serve_static(request)  # development serving of STATIC_URL (SERVE_STATIC)
-        if static is not None:
-            return static
         resolver = get_resolver()
         try:
             match = resolver.resolve(request.path, method=request.method)
@@ -138,7 +155,7 @@ class Handler:
                 early = await early
             if early is not None:
                 return _checked(early, match.func)
-        view = self._callable_view(match.func)
+        view = match.view
         if settings.ATOMIC_REQUESTS:
             return _checked(await _call_atomic(view, request, match.args, match.kwargs), match.func)
         if is_async_callable(view):
@@ -146,18 +163,6 @@ class Handler:
         else:
             response = await run_sync(view, request, *match.args, **match.kwargs)
         return _checked(response, match.func)
-
-    def _callable_view(self, view: Any) -> Callable[..., Any]:
-        """Class-based views are registered as classes; their ``as_view()`` is built once."""
-        if isinstance(view, type):
-            cached = self._view_cache.get(view)
-            if cached is None:
-                as_view = getattr(view, "as_view", None)
-                if as_view is None:
-                    raise ImproperlyConfigured(f"{view.__qualname__} has no as_view(); make it a View subclass.")
-                cached = self._view_cache[view] = as_view()
-            return cached
-        return view
 
     @staticmethod
     def _append_slash(request: Request, resolver: Any) -> HttpResponse | None:
@@ -215,12 +220,20 @@ def _checked(response: Any, view: Any) -> HttpResponse:
     raise ViewReturnedInvalidResponse(f"The view {full_name} didn't return an HttpResponse; it returned {got}{hint}.")
 
 
-_default_handler: Handler | None = None
+def _name_of(factory: Any) -> str:
+    return f"{getattr(factory, '__module__', '')}.{getattr(factory, '__qualname__', repr(factory))}"
 
 
-def get_handler() -> Handler:
-    """The process-wide handler used by the front doors."""
-    global _default_handler
-    if _default_handler is None:
-        _default_handler = Handler()
-    return _default_handler
+_handlers: dict[tuple[MiddlewareFactory, ...], Handler] = {}
+
+
+def get_handler(*, inner_middleware: Sequence[MiddlewareFactory] = ()) -> Handler:
+    """The process-wide handler for ``settings.MIDDLEWARE`` plus ``inner_middleware`` (see :class:`Handler`).
+
+    Front doors in one process that pass the same inner middleware share one handler (one chain).
+    """
+    key = tuple(inner_middleware)
+    handler = _handlers.get(key)
+    if handler is None:
+        handler = _handlers[key] = Handler(inner_middleware=key)
+    return handler

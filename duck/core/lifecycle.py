@@ -17,9 +17,9 @@ import sys
 from typing import Any
 
 from duck.conf import settings
-from duck.core.sync import is_async_callable, run_sync
 from duck.exceptions import ImproperlyConfigured
 from duck.utils.imports import import_string
+from duck.utils.sync import is_async_callable, run_sync
 
 __all__ = ["close_databases", "run_shutdown_hooks", "run_startup_hooks"]
 

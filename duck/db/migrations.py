@@ -24,7 +24,7 @@ from typing import Any
 
 from duck.conf import settings
 from duck.db.config import DEFAULT_DATABASE, database_config, project_dir
-from duck.exceptions import DuckError, ImproperlyConfigured
+from duck.exceptions import ImproperlyConfigured, MigrationError
 
 __all__ = [
     "MigrationError",
@@ -41,10 +41,6 @@ __all__ = [
 
 ENV_DIR = Path(__file__).resolve().parent / "migration_env"
 MIGRATIONS_FOLDER = "migrations"
-
-
-class MigrationError(DuckError):
-    """A migration command failed (the message says why; the schema is as it was)."""
 
 
 def migrations_dir() -> Path:

@@ -218,7 +218,7 @@ class MultipartParser:
 
     # -- public API -------------------------------------------------------------------------------
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Parse the next piece of the body."""
         if self._done:
             raise RuntimeError("feed() called on a finished or closed MultipartParser")
@@ -426,7 +426,7 @@ class MultipartParser:
 
 
 def parse_multipart(
-    body: bytes | Iterable[bytes], content_type: str, **limits: Any
+    body: bytes | bytearray | memoryview | Iterable[bytes], content_type: str, **limits: Any
 ) -> tuple[MultiDict[str], MultiDict[UploadedFile]]:
     """Parse a whole ``multipart/form-data`` body (bytes, or its pieces) given its Content-Type header value.
 
@@ -445,6 +445,6 @@ def parse_multipart(
     except UnicodeEncodeError:
         raise BadRequest("invalid multipart boundary") from None
     parser = MultipartParser(raw_boundary, **limits)
-    for piece in (body,) if isinstance(body, bytes) else body:
+    for piece in (body,) if isinstance(body, (bytes, bytearray, memoryview)) else body:
         parser.feed(piece)  # a malformed piece closes the parser (and its files) as it raises
     return parser.finish()

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 from duck.http.cookies import format_set_cookie
 from duck.http.datastructures import Headers
 from duck.http.status import reason_phrase
+from duck.utils.sync import run_sync
 
 # Statuses whose responses never carry a body (RFC 9110 §6.4.1).
 NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
@@ -320,12 +321,10 @@ class StreamingResponse(HttpResponse):
                 if aclose is not None:
                     await aclose()
             return
-        from duck.core.sync import run_sync
-
-        iterator = iter(content)
+        pieces = iter(content)
         sentinel = object()
         while True:
-            chunk = await run_sync(next, iterator, sentinel)
+            chunk = await run_sync(next, pieces, sentinel)
             if chunk is sentinel:
                 return
             yield self._encode(chunk)

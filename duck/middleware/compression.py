@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
-from duck.core.sync import run_sync
 from duck.http.compression import (
     CompressionSettings,
     Encoder,
@@ -42,6 +41,7 @@ from duck.http.compression import (
 )
 from duck.http.request import Request
 from duck.http.response import HttpResponse
+from duck.utils.sync import run_sync
 
 __all__ = ["CompressionMiddleware", "patch_vary"]
 

@@ -18,13 +18,13 @@ import sys
 from collections.abc import Coroutine
 from typing import Any, Literal
 
+from duck.exceptions import ServerError
 from duck.server.config import ServerConfig
-from duck.server.errors import ServerError
 from duck.server.protocol import HttpProtocol
 from duck.server.reload import is_reloader_child, run_with_reloader
 from duck.server.server import Server, banner, bind_socket, format_url
 from duck.server.tls import create_ssl_context, tls_options
-from duck.server.workers import Supervisor
+from duck.server.workers import WorkerSupervisor
 
 __all__ = ["HttpProtocol", "Server", "ServerConfig", "ServerError", "run", "serve"]
 
@@ -71,7 +71,8 @@ def run(
         host, port: where to listen (port 0 picks a free one, shown in the banner).
         workers: processes sharing the port; above 1 a supervisor restarts any worker that dies.
         reload: restart the server when a ``.py``/``.html`` file under the current folder changes.
-        handler: the request handler; ``duck.core.handler.get_handler()`` when None.
+        handler: the request handler; when None, the project's (``MIDDLEWARE``, then development static
+            serving when ``SERVE_STATIC``/DEBUG say so).
         certfile, keyfile: serve https:// and wss:// with this PEM certificate chain and key (the key
             may be in ``certfile``); when not given, ``SERVER_CERTFILE``/``SERVER_KEYFILE`` decide.
 
@@ -99,7 +100,7 @@ def run(
         return
     _announce(text)
     target = _worker_target(handler, workers, context)
-    Supervisor(sock, workers, target, _shutdown_timeout()).run()
+    WorkerSupervisor(sock, workers, target, _shutdown_timeout()).run()
 
 
 def _shutdown_timeout() -> float:
@@ -138,8 +139,10 @@ def _project_server(
 
 def _default_handler() -> Any:
     from duck.core.handler import get_handler
+    from duck.staticfiles.middleware import StaticFilesMiddleware
 
-    return get_handler()
+    # Development static serving is an ordinary middleware that takes itself out when it is off.
+    return get_handler(inner_middleware=[StaticFilesMiddleware])
 
 
 def run_async(coro: Coroutine[Any, Any, Any]) -> Any:

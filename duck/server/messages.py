@@ -10,6 +10,13 @@ from urllib.parse import unquote, urlsplit
 
 import h11
 
+from duck.exceptions import (
+    BadRequest,
+    HTTPVersionNotSupported,
+    RequestEntityTooLarge,
+    RequestHeaderFieldsTooLarge,
+    URITooLong,
+)
 from duck.http.status import reason_phrase
 from duck.server.config import ServerConfig
 
@@ -19,15 +26,6 @@ _CTL_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _VERSIONS = frozenset({b"1.0", b"1.1"})
 # "SP SP HTTP/1.1 CRLF" of the request line plus the CRLF that ends the head.
 _REQUEST_LINE_OVERHEAD = 2 + 8 + 2 + 2
-
-
-class RequestRefused(Exception):
-    """A request the server answers itself, with ``status`` and a short message, then closes."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def check_request(event: h11.Request, config: ServerConfig) -> tuple[bool, bool]:
@@ -40,21 +38,25 @@ def check_request(event: h11.Request, config: ServerConfig) -> tuple[bool, bool]
         Content-Length is present: the body is then empty (RFC 9112 §6.3 ¶7).
 
     Raises:
-        RequestRefused: 505 for a version other than 1.0/1.1 (RFC 9112 §2.3), 414 for a long target
-            (RFC 9112 §3), 431 for too many or too large header fields, 400 for control characters in a
-            field value (RFC 9110 §5.5), for Content-Length together with Transfer-Encoding
-            (RFC 9112 §6.3: request smuggling; the connection must be closed), for several Host
-            fields (RFC 9112 §3.2) or Transfer-Encoding from HTTP/1.0 (RFC 9112 §6.1), 413 for a declared
-            Content-Length above the limit (answered before any ``100 Continue``).
+        HTTPVersionNotSupported: a version other than 1.0/1.1 (RFC 9112 §2.3).
+        URITooLong: a target longer than the limit (RFC 9112 §3).
+        RequestHeaderFieldsTooLarge: too many or too large header fields.
+        BadRequest: control characters in a field value (RFC 9110 §5.5), Content-Length together
+            with Transfer-Encoding (RFC 9112 §6.3: request smuggling; the connection must be closed),
+            several Host fields (RFC 9112 §3.2) or Transfer-Encoding from HTTP/1.0 (RFC 9112 §6.1).
+        RequestEntityTooLarge: a declared Content-Length above the limit (answered before any
+            ``100 Continue``).
+
+        The server answers each itself (``render_error``) and closes the connection.
     """
     if event.http_version not in _VERSIONS:
-        raise RequestRefused(505, f"HTTP/{event.http_version.decode('ascii', 'replace')} is not supported.")
+        raise HTTPVersionNotSupported(f"HTTP/{event.http_version.decode('ascii', 'replace')} is not supported.")
     target = event.target
     if len(target) > config.max_url_length:
-        raise RequestRefused(414, f"The request target is longer than {config.max_url_length} bytes.")
+        raise URITooLong(f"The request target is longer than {config.max_url_length} bytes.")
     headers = event.headers
     if len(headers) > config.max_headers:
-        raise RequestRefused(431, f"More than {config.max_headers} header fields.")
+        raise RequestHeaderFieldsTooLarge(f"More than {config.max_headers} header fields.")
     # h11 bounds only an *incomplete* head; a complete over-long head arriving in one read is counted here.
     size = len(event.method) + len(target) + _REQUEST_LINE_OVERHEAD
     content_length: bytes | None = None
@@ -65,7 +67,7 @@ def check_request(event: h11.Request, config: ServerConfig) -> tuple[bool, bool]
     for name, value in headers:
         size += len(name) + len(value) + 4
         if _CTL_RE.search(value) is not None:
-            raise RequestRefused(400, f"Control character in the value of the {name.decode('ascii')} field.")
+            raise BadRequest(f"Control character in the value of the {name.decode('ascii')} field.")
         if name == b"host":
             hosts += 1
         elif name == b"content-length":
@@ -75,17 +77,17 @@ def check_request(event: h11.Request, config: ServerConfig) -> tuple[bool, bool]
         elif name == b"connection" and _has_token(value, b"close"):
             keep_alive = False
     if hosts > 1:  # RFC 9112 §3.2: more than one Host is a 400 (which one would routing believe?)
-        raise RequestRefused(400, "More than one Host header field.")
+        raise BadRequest("More than one Host header field.")
     if chunked and not http11:  # RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding is faulty
-        raise RequestRefused(400, "Transfer-Encoding is not allowed in an HTTP/1.0 request.")
+        raise BadRequest("Transfer-Encoding is not allowed in an HTTP/1.0 request.")
     if size > config.max_head_size:
-        raise RequestRefused(431, f"The request head is larger than {config.max_head_size} bytes.")
+        raise RequestHeaderFieldsTooLarge(f"The request head is larger than {config.max_head_size} bytes.")
     if content_length is not None:
         if chunked:
-            raise RequestRefused(400, "Content-Length and Transfer-Encoding must not be sent together.")
+            raise BadRequest("Content-Length and Transfer-Encoding must not be sent together.")
         length = int(content_length)
         if length > config.max_body_size:
-            raise RequestRefused(413, f"The request body is larger than {config.max_body_size} bytes.")
+            raise RequestEntityTooLarge(f"The request body is larger than {config.max_body_size} bytes.")
         return keep_alive, length > 0
     return keep_alive, chunked
 
@@ -263,7 +265,7 @@ def chunk(data: bytes) -> bytes:
 LAST_CHUNK = b"0\r\n\r\n"
 
 
-def error_response(status: int, message: str, extra_headers: list[tuple[bytes, bytes]]) -> bytes:
+def render_error(status: int, message: str, extra_headers: list[tuple[bytes, bytes]]) -> bytes:
     """A complete, short ``text/plain`` response that also announces ``Connection: close``.
 
     Built by hand rather than with h11 because it is also sent before any request was parsed (a

@@ -21,6 +21,7 @@ from typing import Any
 
 import h11
 
+from duck.exceptions import HttpError
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
@@ -28,12 +29,11 @@ from duck.http.response import NO_BODY_STATUSES, HttpResponse, UpgradeResponse
 from duck.server.config import ServerState
 from duck.server.messages import (
     LAST_CHUNK,
-    RequestRefused,
     ResponseHead,
     check_request,
     chunk,
-    error_response,
     protocol_error_status,
+    render_error,
     render_head,
     split_target,
     transfer_coding_status,
@@ -212,7 +212,7 @@ class HttpProtocol(asyncio.Protocol):
         """Give the slot up to a new connection: a request being read is told 503, then the connection closes."""
         transport = self.transport
         if self.phase in (_HEAD, _BODY) and not transport.is_closing():
-            transport.write(error_response(503, "The server is full; try again.", self.state.date.current()))
+            transport.write(render_error(503, "The server is full; try again.", self.state.date.current()))
         transport.close()
 
     @property
@@ -270,8 +270,8 @@ class HttpProtocol(asyncio.Protocol):
         self._head_pieces = []
         try:
             keep_alive, has_body = check_request(event, self.config)
-        except RequestRefused as exc:
-            self._refuse(exc.status, exc.message)
+        except HttpError as exc:
+            self._refuse(exc.status_code, exc.message)
             return False
         self.cycle = RequestCycle(event, keep_alive, has_body)
         if has_body:
@@ -500,7 +500,7 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False
         if transport.is_closing() or self.phase is _LINGER:
             return  # closed, or an error response was sent already
-        transport.write(error_response(status, message[:200], self.state.date.current()))
+        transport.write(render_error(status, message[:200], self.state.date.current()))
         cycle = self.cycle
         if cycle is not None and cycle.body is not None:
             cycle.body.close()  # a refused body's memory or temporary file goes now

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Sequence
 from types import FrameType
 
-from duck.server.errors import ServerError
+from duck.exceptions import ServerError
 
 logger = logging.getLogger("duck.server")
 

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from duck.conf import ENVIRONMENT_VARIABLE, settings
 from duck.core.lifecycle import close_databases
+from duck.exceptions import ServerError
 from duck.server.config import ServerConfig, ServerState
-from duck.server.errors import ServerError
 from duck.server.protocol import HttpProtocol
 from duck.server.tls import create_ssl_context, tls_options
 from duck.utils.asyncio import set_server_loop, shutdown_tasks

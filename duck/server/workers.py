@@ -1,7 +1,7 @@
 """``--workers N``: a supervisor forks N worker processes that accept on one shared listening socket.
 
 The socket is bound once, before forking, so "port in use" surfaces in the supervisor as a
-:class:`~duck.server.errors.ServerError`, and every worker inherits it (the kernel hands each new
+:class:`~duck.exceptions.ServerError`, and every worker inherits it (the kernel hands each new
 connection to one of the processes waiting in accept). A worker that dies is replaced; SIGTERM or
 SIGINT to the supervisor is forwarded to the workers, which shut down gracefully.
 """
@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
-from duck.server.errors import ServerError
+from duck.exceptions import ServerError
 
 logger = logging.getLogger("duck.server")
 
@@ -41,7 +41,7 @@ def describe_status(status: int) -> str:
     return f"exit code {code}"
 
 
-class Supervisor:
+class WorkerSupervisor:
     """Keep ``workers`` forked processes running ``target(sock)`` until told to stop.
 
     Args:
@@ -64,7 +64,7 @@ class Supervisor:
         self._failed_starts = 0
 
     def __repr__(self) -> str:
-        return f"<Supervisor workers={self.workers} running={sorted(self.children)}>"
+        return f"<WorkerSupervisor workers={self.workers} running={sorted(self.children)}>"
 
     def run(self) -> int:
         """Fork the workers and supervise them; returns 0 after a requested stop.

@@ -1,7 +1,8 @@
 """Static files: find them (``STATICFILES_DIRS``), serve them in development, collect them for production.
 
 ``{{ static("css/style.css") }}`` in a template gives the URL; ``duck runserver`` with DEBUG
-serves it (:func:`maybe_serve_static`); ``duck collectstatic`` copies everything into
+serves it (:class:`~duck.staticfiles.middleware.StaticFilesMiddleware`, which the front doors put
+innermost in the middleware chain); ``duck collectstatic`` copies everything into
 ``STATIC_ROOT`` for nginx. See docs/templates-and-static.md.
 """
 
@@ -9,14 +10,15 @@ from __future__ import annotations
 
 from duck.staticfiles.collect import CollectResult, collect, static_root
 from duck.staticfiles.finders import find, iter_files, safe_relative_path, static_dirs
-from duck.staticfiles.views import maybe_serve_static, serve, should_serve_static, static_prefix
+from duck.staticfiles.middleware import StaticFilesMiddleware
+from duck.staticfiles.views import serve, should_serve_static, static_prefix
 
 __all__ = [
     "CollectResult",
+    "StaticFilesMiddleware",
     "collect",
     "find",
     "iter_files",
-    "maybe_serve_static",
     "safe_relative_path",
     "serve",
     "should_serve_static",

@@ -10,8 +10,9 @@ import os
 from datetime import timezone
 from email.utils import formatdate, parsedate_to_datetime
 
+from duck.exceptions import RangeNotSatisfiable
+
 __all__ = [
-    "RangeNotSatisfiable",
     "content_type_for",
     "etag_for",
     "http_date",
@@ -39,10 +40,6 @@ _WEB_TYPES = {
 _ENCODED_TYPES = {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}
 # Textual types whose charset the browser should not have to guess.
 _CHARSET_TYPES = ("text/", "application/javascript", "application/xml", "image/svg+xml")
-
-
-class RangeNotSatisfiable(Exception):
-    """No requested range overlaps the file: answered with 416 (RFC 9110 section 15.5.17)."""
 
 
 def content_type_for(path: str | os.PathLike[str]) -> str:
@@ -140,7 +137,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     if last is not None and last < first:
         return None  # invalid range-spec: ignore the header (section 14.1.1)
     if first >= size:
-        raise RangeNotSatisfiable
+        raise RangeNotSatisfiable(size)
     return first, size - 1 if last is None else min(last, size - 1)
 
 
@@ -149,5 +146,5 @@ def _suffix_range(length_text: str, size: int) -> tuple[int, int] | None:
         return None  # "bytes=-" is not a range
     length = int(length_text)
     if length == 0 or size == 0:
-        raise RangeNotSatisfiable
+        raise RangeNotSatisfiable(size)
     return max(size - length, 0), size - 1

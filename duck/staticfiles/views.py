@@ -1,7 +1,8 @@
-"""Serve static files while developing: ``serve()`` and the dispatcher hook ``maybe_serve_static()``.
+"""Serve static files while developing: the view ``serve()`` and the settings that switch it on.
 
 In production a front server (nginx) serves ``STATIC_ROOT`` after ``duck collectstatic``;
-this module is for ``duck runserver`` with DEBUG on (or ``SERVE_STATIC``), but it still speaks
+this module is for ``duck runserver`` with DEBUG on (or ``SERVE_STATIC``; see
+:class:`~duck.staticfiles.middleware.StaticFilesMiddleware`), but it still speaks
 proper HTTP: validators and 304, single byte ranges, HEAD, and files streamed rather than read whole.
 
 Pre-compressed variants (``app.js.br``, ``.zst``, ``.gz`` next to ``app.js``, as ``collectstatic``
@@ -18,12 +19,11 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from duck.conf import settings
-from duck.exceptions import Http404, HttpError, ImproperlyConfigured, MethodNotAllowed
+from duck.exceptions import Http404, ImproperlyConfigured, MethodNotAllowed, RangeNotSatisfiable
 from duck.http.compression import CODINGS, FILE_SUFFIXES, negotiate
 from duck.http.request import Request
 from duck.http.response import FileResponse, HttpResponse
 from duck.staticfiles.conditional import (
-    RangeNotSatisfiable,
     content_type_for,
     etag_for,
     http_date,
@@ -33,7 +33,7 @@ from duck.staticfiles.conditional import (
 )
 from duck.staticfiles.finders import find, safe_relative_path
 
-__all__ = ["maybe_serve_static", "serve", "should_serve_static", "static_prefix"]
+__all__ = ["serve", "should_serve_static", "static_prefix"]
 
 _ALLOWED_METHODS = ("GET", "HEAD")
 
@@ -190,9 +190,11 @@ def _body_response(
     if range_header is not None and if_range_allows(request.headers.get("if-range"), etag, stat.st_mtime):
         try:
             byte_range = parse_range(range_header, stat.st_size)
-        except RangeNotSatisfiable:
-            response = HttpResponse(b"", status=416, content_type="text/plain; charset=utf-8")
-            response.headers["content-range"] = f"bytes */{stat.st_size}"
+        except RangeNotSatisfiable as exc:
+            # Answered here rather than by the dispatcher: the 416 keeps the file's validators.
+            response = HttpResponse(b"", status=exc.status_code, content_type="text/plain; charset=utf-8")
+            for name, value in exc.headers:
+                response.headers[name] = value
             return response
         if byte_range is not None:
             return _RangeFileResponse(file, byte_range[0], byte_range[1], stat.st_size, content_type)
@@ -205,11 +207,11 @@ def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpRespon
     return response
 
 
-def should_serve_static(request: Request) -> bool:
+def should_serve_static(request: Request | None = None) -> bool:
     """Whether this process serves ``STATIC_URL`` itself.
 
     ``SERVE_STATIC`` decides; its default None means "when DEBUG is on". ``request`` is
-    accepted so the decision can depend on it later without changing the hook.
+    accepted so the decision can depend on it later without changing the signature.
     """
     serve_static = settings.SERVE_STATIC
     return bool(settings.DEBUG if serve_static is None else serve_static)
@@ -230,24 +232,3 @@ def static_prefix() -> str | None:
             f"STATIC_URL must be a path prefix such as '/static/' or a full URL, not {static_url!r}."
         )
     return static_url if static_url.endswith("/") else static_url + "/"
-
-
-def maybe_serve_static(request: Request) -> HttpResponse | None:
-    """The dispatcher hook: a response for a static file request, else None.
-
-    None means "not mine": the path is outside ``STATIC_URL``, static serving is off (see
-    :func:`should_serve_static`), or the request is a WebSocket. Errors (404, 405) come back
-    as responses, so the hook never raises for a client's mistake.
-    """
-    # Cheapest test first: in production (serving off) this hook costs two cached setting reads.
-    if not should_serve_static(request):
-        return None
-    prefix = static_prefix()
-    if prefix is None or not request.path.startswith(prefix) or request.is_websocket():
-        return None
-    try:
-        return serve(request, request.path[len(prefix) :])
-    except HttpError as exc:
-        from duck.core.exception import response_for_exception
-
-        return response_for_exception(request, exc)

@@ -32,15 +32,16 @@ from urllib.parse import unquote, urljoin, urlsplit
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.core.handler import Handler, get_handler
-from duck.core.sync import close_loop
 from duck.exceptions import RequestEntityTooLarge
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse
+from duck.staticfiles.middleware import StaticFilesMiddleware
 from duck.test.cookies import CookieJar
 from duck.test.encoding import FileSpec, FormData, encode_json, encode_multipart, encode_urlencoded
 from duck.test.response import TestResponse
 from duck.test.websocket import AsyncWebSocketSession, WebSocketSession
+from duck.utils.sync import close_loop
 
 __all__ = ["AsyncClient", "Client", "TooManyRedirects"]
 
@@ -107,7 +108,7 @@ class BaseClient:
 
     @property
     def handler(self) -> Handler:
-        return self._handler if self._handler is not None else get_handler()
+        return self._handler if self._handler is not None else get_handler(inner_middleware=[StaticFilesMiddleware])
 
     # -- building --------------------------------------------------------------------------------
     def _prepare(

@@ -36,7 +36,8 @@ class URLPattern:
     Args:
         pattern: a :class:`RoutePattern` or :class:`RegexPattern`; a string is taken as a
             ``path()`` route (``"/ws/{client_id}"``).
-        callback: the view, stored and returned by ``resolve()`` as is.
+        callback: the view, stored and returned by ``resolve()`` as is; a class's ``as_view()`` is
+            built here, once, so that a broken view class fails when the URL conf loads.
         name: the name ``reverse()`` knows the route by; no ``":"`` (that separates namespaces).
         methods: HTTP methods the route allows, any case; GET implies HEAD; None allows all.
         kwargs: extra keyword arguments given to the view; they win over captured parameters.
@@ -63,6 +64,7 @@ class URLPattern:
                 f"not {callback!r}.{hint}"
             )
         self.callback = callback
+        self.view = view_of(callback, route)
         self.name = check_name(name, route)
         self.methods = normalise_methods(methods, route)
         self.default_kwargs = check_kwargs(kwargs, route)
@@ -196,18 +198,37 @@ class URLResolver:
 
 
 # --- checks ------------------------------------------------------------------------------------
+def view_of(callback: Callable[..., Any], route: str) -> Callable[..., Any]:
+    """What answers requests for ``callback``: the callable itself, or a class's ``as_view()``.
+
+    The class checks itself in ``as_view()`` (``duck.views.View``, ``WebSocketView``); any error it
+    raises names the class and the fix, and surfaces now, while the URL conf is loaded.
+    """
+    if not isinstance(callback, type):
+        return callback
+    as_view = getattr(callback, "as_view", None)
+    if not callable(as_view):
+        raise ImproperlyConfigured(
+            f"Route {route!r}: {callback.__qualname__} is a class without as_view(): make it a subclass of "
+            f"duck.views.View (HTTP) or duck.contrib.websockets.WebSocketView, or route a view function."
+        )
+    view: Callable[..., Any] = as_view()
+    return view
+
+
 def check_patterns(patterns: Any, where: str) -> list[URLPattern | URLResolver]:
     """Return ``patterns`` as a list, refusing anything that is not a route."""
     if isinstance(patterns, (str, bytes)) or not isinstance(patterns, Iterable):
         raise ImproperlyConfigured(f"{where} must be a list of routes built with path() or re_path().")
-    patterns = list(patterns)
+    routes: list[URLPattern | URLResolver] = []
     for index, item in enumerate(patterns):
         if not isinstance(item, (URLPattern, URLResolver)):
             raise ImproperlyConfigured(
                 f"{where}[{index}] is {item!r}, not a route: build routes with path() or re_path() "
                 f"(an include() goes inside one: path('/prefix/', include(...)))."
             )
-    return patterns
+        routes.append(item)
+    return routes
 
 
 def check_name(name: Any, route: str) -> str | None:

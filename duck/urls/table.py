@@ -36,6 +36,8 @@ class ResolverMatch:
 
     Attributes:
         func: the view exactly as given to ``path()`` (a function or a class).
+        view: what the dispatcher calls: ``func``, or for a class its ``as_view()``, built when the
+            URL conf was loaded.
         args: positional arguments (unnamed groups of a ``re_path()``), a tuple.
         kwargs: converted parameters merged with the route's extra ``kwargs`` (which win).
         url_name: the route's ``name``, or None.
@@ -60,6 +62,7 @@ class ResolverMatch:
         "route",
         "url_name",
         "url_pattern",
+        "view",
         "view_name",
     )
 
@@ -75,8 +78,10 @@ class ResolverMatch:
         url_pattern: Any = None,
         captured_kwargs: dict[str, Any] | None = None,
         extra_kwargs: dict[str, Any] | None = None,
+        view: Callable[..., Any] | None = None,
     ) -> None:
         self.func = func
+        self.view = func if view is None else view
         self.args = tuple(args)
         self.kwargs = {} if kwargs is None else kwargs
         self.url_name = url_name
@@ -198,6 +203,7 @@ class Route:
             url_pattern=pattern,
             captured_kwargs=captured,
             extra_kwargs=self.extra,
+            view=pattern.view,
         )
 
     def allows(self, method: str | None) -> bool:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from duck.cli.base import CommandError
 from duck.cli.runserver import parse_addrport
+from duck.exceptions import CommandError
 from tests.cli.conftest import assert_one_line_error, duck_env, run_duck
 
 # Bound on waiting for a started server to answer (a cold start is well under a second).
@@ -196,19 +196,9 @@ def test_settings_of_a_project_named_from_the_folder_above_serves_it(project):
     assert b"mysite is running" in body
 
 
-def _static_hook_installed() -> bool:
-    import inspect
-
-    import duck.core.handler
-
-    return "maybe_serve_static" in inspect.getsource(duck.core.handler)
-
-
 @pytest.mark.slow
 def test_runserver_serves_the_projects_static_files(project):
     _require_server()
-    if not _static_hook_installed():  # pragma: no cover - until the dispatcher calls the hook
-        pytest.xfail("duck/core/handler.py does not call duck.staticfiles.maybe_serve_static yet")
     with running_server(project) as url:
         status, headers, body = fetch(url + "static/css/style.css")
     assert status == 200

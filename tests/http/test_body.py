@@ -22,6 +22,21 @@ def test_a_small_body_stays_in_memory_and_reads_back_without_a_copy():
     assert body.finished() is piece
 
 
+def test_a_single_bytearray_piece_reads_back_as_bytes():
+    """h11 hands duck's server bytearrays: request.body must still be bytes (a multipart body was a 500)."""
+    body = SpooledBody(memory_limit=100)
+    body.write(bytearray(BROWSER_BODY[:50]))
+    assert type(body.read()) is bytes and body.read() == BROWSER_BODY[:50]
+
+
+def test_a_multipart_body_in_a_bytearray_is_parsed():
+    request = Request("POST", "/", headers=Headers([("content-type", CONTENT_TYPE)]), body=bytearray(BROWSER_BODY))
+    try:
+        assert request.POST and request.FILES
+    finally:
+        request.close()
+
+
 def test_a_body_moves_to_disk_when_it_passes_the_limit():
     body = SpooledBody(memory_limit=10)
     for piece in (b"abcd", b"efgh", b"ijkl"):

@@ -1,8 +1,9 @@
-"""One project, three front doors: the test client, WSGI under gunicorn, ASGI under uvicorn.
+"""One project, four doors: the test client, duck's own server, WSGI under gunicorn, ASGI under uvicorn.
 
 Each route of the sample project is requested through (a) duck's in-process test client, (b) a
-real gunicorn process serving ``duck.wsgi`` and (c) a real uvicorn process serving ``duck.asgi``,
-the last two over real sockets on 127.0.0.1. Status, key headers and body must be the same.
+real ``duck runserver`` process, (c) a real gunicorn process serving ``duck.wsgi`` and (d) a real
+uvicorn process serving ``duck.asgi``, the last three over real sockets on 127.0.0.1. Status, key
+headers and body must be the same.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ class ServerProcess:
 
 def start_servers(tmp_path: Path) -> Iterator[dict[str, ServerProcess]]:
     python = sys.executable
-    gunicorn_port, uvicorn_port = free_port(), free_port()
+    duck_port, gunicorn_port, uvicorn_port = free_port(), free_port(), free_port()
+    duck_args = [python, "-m", "duck", "runserver", f"127.0.0.1:{duck_port}", "--settings", SETTINGS]
     gunicorn_args = [python, "-m", "gunicorn", "--bind", f"127.0.0.1:{gunicorn_port}", "--workers", "1"]
     # No control socket: its default path is shared by every gunicorn of the user, and tests run side by side.
     gunicorn_args += ["--graceful-timeout", "5", "--no-control-socket", "tests.apps.sample.wsgi:application"]
@@ -93,6 +95,7 @@ def start_servers(tmp_path: Path) -> Iterator[dict[str, ServerProcess]]:
     uvicorn_args += ["tests.apps.sample.asgi:application"]
     servers: dict[str, ServerProcess] = {}
     try:
+        servers["duck"] = ServerProcess("duck runserver", duck_args, duck_port, tmp_path / "duck.log")
         servers["gunicorn"] = ServerProcess("gunicorn", gunicorn_args, gunicorn_port, tmp_path / "gunicorn.log")
         servers["uvicorn"] = ServerProcess("uvicorn", uvicorn_args, uvicorn_port, tmp_path / "uvicorn.log")
         for server in servers.values():
@@ -175,6 +178,18 @@ CASES = {
     "class-based post": Case(
         "POST", "/things", 201, lambda r: r.body == b'{"created":{"name":"Donald"}}', b"name=Donald", FORM
     ),
+    "mixed class, sync get in the pool": Case("GET", "/mixed", 200, lambda r: r.body == b"sync get in the thread pool"),
+    "mixed class, async post on the loop": Case(
+        "POST",
+        "/mixed",
+        201,
+        lambda r: r.body == b'{"async post":"on the event loop","name":"Daisy"}',
+        b"name=Daisy",
+        FORM,
+    ),
+    "mixed class, HEAD": Case("HEAD", "/mixed", 200, lambda r: r.body == b"" and r.headers["content-length"] == "27"),
+    "mixed class, OPTIONS": Case("OPTIONS", "/mixed", 200, lambda r: r.headers["allow"] == "GET, POST, OPTIONS, HEAD"),
+    "mixed class, 405": Case("PUT", "/mixed", 405, lambda r: r.headers["allow"] == "GET, HEAD, OPTIONS, POST"),
     "json echo": Case(
         "POST", "/echo-json", 200, lambda r: r.body == '{"received":{"a":"é"}}'.encode(), b'{"a":"\\u00e9"}', JSON
     ),
@@ -215,8 +230,8 @@ def test_every_door_gives_the_same_reply(servers, client, case: Case):
     for door, reply in replies.items():
         assert reply.status == case.status, f"{door}: {reply}"
         assert case.check(reply), f"{door}: {reply}"
-    assert replies["gunicorn"].key == replies["client"].key
-    assert replies["uvicorn"].key == replies["client"].key
+    for door in servers:
+        assert replies[door].key == replies["client"].key, door
 
 
 def test_body_above_the_limit_is_413_everywhere(servers, client):
@@ -236,7 +251,10 @@ def test_body_above_the_limit_is_413_everywhere(servers, client):
             connection.close()
     for door, reply in replies.items():
         assert reply.status == 413, f"{door}: {reply}"
-    assert replies["gunicorn"].key == replies["client"].key == replies["uvicorn"].key
+    for door in ("gunicorn", "uvicorn"):  # both hand the request to duck, which answers
+        assert replies[door].key == replies["client"].key, door
+    # duck's server refuses from the head alone, before a request object exists: its own short text.
+    assert b"The request body is larger than 1000000 bytes." in replies["duck"].body
 
 
 def test_websocket_route_through_gunicorn_explains_why_it_cannot(servers):

@@ -14,6 +14,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -181,6 +182,13 @@ def websocket(port: int, text: str) -> tuple[list[str], str]:
     return asyncio.run(talk())
 
 
+def wait_until(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 def hook_files(project: Path, prefix: str) -> set[str]:
     return {path.name.split("-", 1)[1] for path in (project / "hooks").glob(f"{prefix}-*")}
 
@@ -191,7 +199,10 @@ def test_views_read_and_write_the_model(site, server):
     for path in (project / "hooks").iterdir():
         path.unlink()
     process, port, log = serve(project, env, server)
+    expected_workers = 1 if server == "uvicorn" else 2
     try:
+        if server != "gunicorn":  # every worker runs ON_STARTUP at boot; the port opens before the last is ready
+            wait_until(lambda: len(hook_files(project, "started")) == expected_workers, 30)
         before = http(port)
         assert http(port, f"http {server}") == [*before, f"http {server}"]
         if server != "gunicorn":  # WSGI cannot carry WebSockets
@@ -206,7 +217,6 @@ def test_views_read_and_write_the_model(site, server):
     output = log.read_text(errors="replace")
     assert "Traceback" not in output, output
     started, stopped = hook_files(project, "started"), hook_files(project, "stopped")
-    expected_workers = 1 if server == "uvicorn" else 2
     assert len(stopped) >= 1 and stopped <= started, output
     if server != "gunicorn":  # WSGI runs ON_STARTUP lazily, in the workers that got a request
         assert len(started) == expected_workers, output

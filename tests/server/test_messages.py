@@ -5,13 +5,20 @@ from __future__ import annotations
 import h11
 import pytest
 
+from duck.exceptions import (
+    BadRequest,
+    HttpError,
+    HTTPVersionNotSupported,
+    RequestEntityTooLarge,
+    RequestHeaderFieldsTooLarge,
+    URITooLong,
+)
 from duck.server.config import ServerConfig
 from duck.server.messages import (
     LAST_CHUNK,
-    RequestRefused,
     check_request,
     chunk,
-    error_response,
+    render_error,
     render_head,
     split_target,
     transfer_coding_status,
@@ -42,9 +49,9 @@ def test_check_request_reports_keep_alive(raw: bytes, keep_alive: bool):
 def test_check_request_counts_the_head_size_of_a_complete_head():
     event = parsed(b"GET / HTTP/1.1\r\nHost: h\r\nX: " + b"y" * 300 + b"\r\n\r\n")
     check_request(event, ServerConfig(max_head_size=400))
-    with pytest.raises(RequestRefused) as info:
+    with pytest.raises(RequestHeaderFieldsTooLarge) as info:
         check_request(event, ServerConfig(max_head_size=300))
-    assert info.value.status == 431
+    assert info.value.status_code == 431
 
 
 @pytest.mark.parametrize(
@@ -161,8 +168,8 @@ def test_chunk_framing():
     assert LAST_CHUNK == b"0\r\n\r\n"
 
 
-def test_error_response_is_complete_and_closes():
-    data = error_response(431, "Too big.", [(b"date", b"D")])
+def test_render_error_is_complete_and_closes():
+    data = render_error(431, "Too big.", [(b"date", b"D")])
     head_part, _, body = data.partition(b"\r\n\r\n")
     assert head_part.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
     assert b"\r\nconnection: close" in head_part
@@ -197,3 +204,32 @@ def test_render_head_with_repeated_names_still_finds_the_framing_fields():
     assert not framed.keep_alive and framed.length == 2
     with pytest.raises(ValueError, match="Conflicting"):
         head(headers=[(b"content-length", b"2"), (b"content-length", b"3")])
+
+
+@pytest.mark.parametrize(
+    ("raw", "config", "refusal", "status"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", ServerConfig(max_url_length=0), URITooLong, 414),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n", ServerConfig(max_headers=1), RequestHeaderFieldsTooLarge, 431),
+        (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", ServerConfig(), BadRequest, 400),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x01b\r\n\r\n", ServerConfig(), BadRequest, 400),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n",
+            ServerConfig(max_body_size=10),
+            RequestEntityTooLarge,
+            413,
+        ),
+    ],
+    ids=["long-target", "many-fields", "chunked-http10", "control-character", "large-body"],
+)
+def test_check_request_raises_the_exception_trees_own_errors(raw, config, refusal, status):
+    with pytest.raises(refusal) as info:
+        check_request(parsed(raw), config)
+    assert isinstance(info.value, HttpError) and info.value.status_code == status
+
+
+def test_an_unknown_http_version_is_505():
+    event = h11.Request(method="GET", target="/", headers=[("Host", "h")], http_version="1.1")
+    object.__setattr__(event, "http_version", b"2.0")  # h11 parses only 1.x: build the event by hand
+    with pytest.raises(HTTPVersionNotSupported, match=r"HTTP/2\.0"):
+        check_request(event, ServerConfig())

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from duck.exceptions import ServerError
 from duck.server import reload as reload_module
-from duck.server.errors import ServerError
 from duck.server.reload import FileWatcher, child_arguments
 from tests.server.helpers import ServerProcess, http_get
 

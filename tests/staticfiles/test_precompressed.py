@@ -10,7 +10,6 @@ import pytest
 
 from duck.cli import main
 from duck.conf import settings
-from duck.core.handler import Handler
 from duck.http.response import FileResponse
 from duck.staticfiles import collect, serve
 from duck.test import Client
@@ -174,7 +173,7 @@ def test_development_serving_with_the_middleware_does_not_compress_twice(collect
     with settings.override(
         STATICFILES_DIRS=[str(collected)], MIDDLEWARE=["duck.middleware.compression.CompressionMiddleware"]
     ):
-        response = Client(handler=Handler()).get("/static/js/big.js", headers={"Accept-Encoding": "br"})
+        response = Client().get("/static/js/big.js", headers={"Accept-Encoding": "br"})
     assert response.status_code == 200 and response.headers["content-encoding"] == "br"
     assert response.headers.getlist("vary") == ["Accept-Encoding"]
     assert decode(response.content, "br") == SCRIPT

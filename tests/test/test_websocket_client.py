@@ -21,12 +21,12 @@ from duck.contrib.websockets import (
     require_websocket,
     websocket,
 )
-from duck.core.sync import async_to_sync, current_loop
 from duck.exceptions import ConnectionClosed, WebSocketDisconnect
 from duck.http.request import Request
 from duck.http.response import HttpResponse, PlainTextResponse, UpgradeResponse
 from duck.test import AsyncClient, Client, WebSocketRejected, WebSocketTimeout, override_settings
 from duck.urls import path
+from duck.utils.sync import async_to_sync, current_loop
 
 WAIT = 2.0  # seconds: the longest any single wait in these tests may take
 

@@ -9,7 +9,6 @@ import threading
 
 import pytest
 
-from duck.core.sync import run_sync
 from duck.exceptions import ConnectionClosed
 from duck.utils.asyncio import (
     TaskOwner,
@@ -21,6 +20,7 @@ from duck.utils.asyncio import (
     shutdown_tasks,
 )
 from duck.utils.asyncio.supervisor import supervisor
+from duck.utils.sync import run_sync
 
 WAIT = 2.0
 

@@ -11,9 +11,8 @@ plain GET (no ``Upgrade: websocket`` + ``Connection: Upgrade``)        426 + ``U
 ``Origin`` of another site, not in ``WEBSOCKET_ALLOWED_ORIGINS``       403 (PermissionDenied)
 ====================================================================  =========================
 
-:class:`~duck.exceptions.UpgradeRequired` and :class:`~duck.exceptions.PermissionDenied` are
-``HttpError`` s that the core turns into responses; :class:`~duck.exceptions.InvalidHandshake`
-is not, so :func:`handshake_error_response` builds its response.
+:class:`~duck.exceptions.InvalidHandshake`, :class:`~duck.exceptions.UpgradeRequired` and
+:class:`~duck.exceptions.PermissionDenied` are ``HttpError`` s that the core turns into responses.
 """
 
 from __future__ import annotations
@@ -29,14 +28,12 @@ from websockets.http11 import Request as WSRequest
 from duck.conf import settings
 from duck.exceptions import InvalidHandshake, PermissionDenied, UpgradeRequired
 from duck.http.request import Request
-from duck.http.response import HttpResponse
 
 security_logger = logging.getLogger("duck.security")
 
 __all__ = [
     "check_handshake",
     "check_origin",
-    "handshake_error_response",
     "is_asgi_request",
     "to_websockets_request",
 ]
@@ -167,13 +164,6 @@ def _netloc(hostname: str | None, port: int | None, default_port: int | None) ->
     if ":" in hostname:  # IPv6 literal
         hostname = f"[{hostname}]"
     return hostname if port is None or port == default_port else f"{hostname}:{port}"
-
-
-def handshake_error_response(exc: InvalidHandshake) -> HttpResponse:
-    """The HTTP answer to a refused handshake (InvalidHandshake is not an HttpError)."""
-    from duck.core.exception import error_response
-
-    return error_response(exc.status_code, exc.message, headers=exc.headers)
 
 
 def to_websockets_request(request: Request) -> WSRequest:

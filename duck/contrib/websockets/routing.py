@@ -40,14 +40,15 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 from duck.contrib.websockets.connection import Message, WebSocketConnection
-from duck.contrib.websockets.dwebsocket.upgrade import refuse_bad_handshake, upgrade_response
+from duck.contrib.websockets.dwebsocket.upgrade import upgrade_response
 from duck.contrib.websockets.enums import CloseCode
-from duck.core.sync import is_async_callable
+from duck.contrib.websockets.handshake import check_handshake
 from duck.exceptions import ConnectionClosed, ImproperlyConfigured, WebSocketDisconnect
 from duck.http.datastructures import Headers, MultiDict
 from duck.http.request import Request
 from duck.http.response import DuckJSONEncoder, HttpResponse
 from duck.urls import RoutePattern, URLPattern
+from duck.utils.sync import is_async_callable
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketRoute", "WebSocketState", "websocket"]
 
@@ -304,9 +305,7 @@ class WebSocketRoute(URLPattern):
         endpoint, wanted = self.endpoint, self._wanted
 
         async def view(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-            refusal = refuse_bad_handshake(request)
-            if refusal is not None:
-                return refusal
+            check_handshake(request)  # a refusal is an HttpError: the dispatcher answers it
             params = kwargs if wanted is None else {key: kwargs[key] for key in wanted if key in kwargs}
             return upgrade_response(request, functools.partial(_serve, endpoint, params))
 

@@ -36,10 +36,10 @@ from duck.contrib.websockets import groups
 from duck.contrib.websockets.asgi import run_asgi
 from duck.contrib.websockets.connection import WebSocketConnection
 from duck.contrib.websockets.enums import CloseCode
-from duck.contrib.websockets.handshake import check_handshake, handshake_error_response
+from duck.contrib.websockets.handshake import check_handshake
 from duck.contrib.websockets.options import ConnectionOptions
 from duck.contrib.websockets.protocol import WebSocketProtocol
-from duck.exceptions import ConnectionClosed, ImproperlyConfigured, InvalidHandshake
+from duck.exceptions import ConnectionClosed, ImproperlyConfigured
 from duck.http.request import Request
 from duck.http.response import DuckJSONEncoder, HttpResponse, UpgradeResponse
 
@@ -200,10 +200,7 @@ class WebSocketView:
             return cache[0]
 
         async def view(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                check_handshake(request)
-            except InvalidHandshake as exc:
-                return handshake_error_response(exc)
+            check_handshake(request)  # a refusal is an HttpError: the dispatcher answers it
             instance = cls(**initkwargs)
             instance.request, instance.args, instance.kwargs = request, args, kwargs
             run = functools.partial(_run, instance, takes_code)

@@ -30,6 +30,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from duck.utils.asyncio.supervisor import TaskOwner, current_owner, spawn, supervisor
+from duck.utils.sync import current_loop
 
 __all__ = [
     "TaskOwner",
@@ -92,8 +93,6 @@ def get_server_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def _target_loop() -> asyncio.AbstractEventLoop:
-    from duck.core.sync import current_loop
-
     loop = current_loop() or _server_loop
     if loop is None or loop.is_closed():
         raise RuntimeError(
@@ -169,7 +168,7 @@ def _start_linked(coro: Coroutine[Any, Any, T], name: str | None, result: concur
         if not result.set_running_or_notify_cancel():
             return  # the caller cancelled it meanwhile
         if done.exception() is not None:
-            result.set_exception(done.exception())  # type: ignore[arg-type]
+            result.set_exception(done.exception())
         else:
             result.set_result(done.result())
 

@@ -7,7 +7,7 @@ whose result is dropped can be garbage-collected mid-flight) and belongs to one 
 - a :class:`TaskOwner` found in the :data:`current_owner` context variable. A WebSocket
   connection is one: it sets the variable for its handler, so tasks started from
   ``on_open``/``on_receive`` are cancelled when the connection closes;
-- otherwise the process-wide :class:`Supervisor`, which :func:`shutdown_tasks` cancels
+- otherwise the process-wide :class:`TaskSupervisor`, which :func:`shutdown_tasks` cancels
   and awaits (bounded by ``TASKS_SHUTDOWN_TIMEOUT``) when the server stops.
 
 A task's failure is logged once, with its traceback, on the ``duck.tasks`` logger, so
@@ -79,7 +79,7 @@ class TaskOwner:
         return cancelled
 
 
-class Supervisor:
+class TaskSupervisor:
     """The process-wide owner of tasks started outside any connection; stopped by :func:`shutdown_tasks`."""
 
     __slots__ = ("_tasks",)
@@ -117,7 +117,7 @@ class Supervisor:
         return list(pending)
 
 
-supervisor = Supervisor()
+supervisor = TaskSupervisor()
 
 #: The owner of tasks created in this context; a WebSocket connection sets it for its handler.
 current_owner: contextvars.ContextVar[TaskOwner | None] = contextvars.ContextVar("duck_task_owner", default=None)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("/greet/<str:name>", views.greet, name="greet"),
     path("/items/<int:id>", views.item, name="item"),
     path("/things", views.Things, name="things"),
+    path("/mixed", views.Mixed, name="mixed"),
     path("/echo-json", views.echo_json, methods=["POST"]),
     path("/upload", views.upload, methods=["POST"]),
     path("/missing", views.missing),

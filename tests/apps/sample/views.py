@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -45,6 +46,26 @@ class Things(View):
 
     def post(self, request: Request) -> HttpResponse:
         return JsonResponse({"created": request.POST.dict()}, status=201)
+
+
+def _where() -> str:
+    """Where the calling code runs: on an event loop, or in duck's thread pool (sync views)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return "in the thread pool" if threading.current_thread().name.startswith("duck-sync") else "elsewhere"
+    return "on the event loop"
+
+
+class Mixed(View):
+    """Sync and async handlers in one class: each must run the right way through every front door."""
+
+    def get(self, request: Request) -> HttpResponse:
+        return PlainTextResponse(f"sync get {_where()}")
+
+    async def post(self, request: Request) -> HttpResponse:
+        await asyncio.sleep(0)
+        return JsonResponse({"async post": _where(), "name": request.POST.get("name")}, status=201)
 
 
 def echo_json(request: Request) -> HttpResponse:

@@ -9,7 +9,7 @@ import pytest
 
 from duck.conf import settings
 from duck.core.handler import Handler
-from duck.exceptions import PermissionDenied, UpgradeRequired
+from duck.exceptions import HttpError, InvalidHandshake, PermissionDenied, UpgradeRequired
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import UpgradeResponse
@@ -97,16 +97,33 @@ async def test_path_params_reach_the_view_as_kwargs_and_on_the_request():
     ],
     ids=["post", "no-key", "short-key", "garbage-key", "no-version"],
 )
-async def test_malformed_handshakes_are_400(method, overrides):
-    response = await Recorder.as_view()(request_with(method, **overrides))
-    assert response.status_code == 400
-    assert not isinstance(response, UpgradeResponse)
+async def test_malformed_handshakes_raise_invalid_handshake_400(method, overrides):
+    with pytest.raises(InvalidHandshake) as info:
+        await Recorder.as_view()(request_with(method, **overrides))
+    assert info.value.status_code == 400
 
 
 async def test_http_10_upgrade_is_400():
     request = request_with()
     request.http_version = "1.0"
-    assert (await Recorder.as_view()(request)).status_code == 400
+    with pytest.raises(InvalidHandshake) as info:
+        await Recorder.as_view()(request)
+    assert info.value.status_code == 400
+
+
+async def test_a_malformed_handshake_is_answered_by_the_dispatcher_like_any_http_error():
+    request = request_with(**{"sec-websocket-key": "not base64 at all!"})
+    request.path = "/ws/myws"
+    response = await dispatch(request)
+    assert response.status_code == 400
+    assert not isinstance(response, UpgradeResponse)
+    assert b"Sec-WebSocket-Key" in response.content
+
+
+def test_invalid_handshake_is_an_http_error_carrying_its_status():
+    assert issubclass(InvalidHandshake, HttpError)
+    refusal = InvalidHandshake("No.", 426, headers=[("Sec-WebSocket-Version", "13")])
+    assert (refusal.status_code, refusal.message, refusal.headers) == (426, "No.", [("Sec-WebSocket-Version", "13")])
 
 
 async def test_plain_get_raises_upgrade_required_for_the_core_to_answer():

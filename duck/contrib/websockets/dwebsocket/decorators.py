@@ -42,11 +42,12 @@ from duck.contrib.websockets.connection import WebSocketConnection
 from duck.contrib.websockets.dwebsocket.facade import AsyncWebSocket, SyncWebSocket
 from duck.contrib.websockets.dwebsocket.inbox import Inbox
 from duck.contrib.websockets.dwebsocket.threads import SyncSlot, reserve_slot, run_in_own_thread
-from duck.contrib.websockets.dwebsocket.upgrade import refuse_bad_handshake, upgrade_response
-from duck.core.sync import is_async_callable, run_sync
+from duck.contrib.websockets.dwebsocket.upgrade import upgrade_response
+from duck.contrib.websockets.handshake import check_handshake
 from duck.exceptions import BadRequest, ImproperlyConfigured, ServiceUnavailable
 from duck.http.request import Request
 from duck.http.response import HttpResponse
+from duck.utils.sync import is_async_callable, run_sync
 
 __all__ = ["accept_websocket", "require_websocket", "websocket_view"]
 
@@ -108,9 +109,7 @@ def _check_view(view: Any) -> None:
 
 
 def _upgrade(request: Request, view: View, is_async: bool, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    refusal = refuse_bad_handshake(request)
-    if refusal is not None:
-        return refusal
+    check_handshake(request)  # a refusal is an HttpError: the dispatcher answers it
     slot = None
     if not is_async:
         slot = reserve_slot()

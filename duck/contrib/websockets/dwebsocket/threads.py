@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from duck.conf import settings
 
 # The private helper sets the worker-thread loop for async_to_sync/create_task_threadsafe.
-from duck.core.sync import call_in_worker_thread
+from duck.utils.sync import call_in_worker_thread
 
 __all__ = ["SyncSlot", "reserve_slot", "run_in_own_thread", "running_threads"]
 

@@ -12,18 +12,16 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from duck.contrib.websockets.asgi import run_asgi
-from duck.contrib.websockets.handshake import check_handshake, handshake_error_response
 from duck.contrib.websockets.options import ConnectionOptions
 from duck.contrib.websockets.protocol import WebSocketProtocol
-from duck.exceptions import InvalidHandshake
-from duck.http.response import HttpResponse, UpgradeResponse
+from duck.http.response import UpgradeResponse
 
 if TYPE_CHECKING:
     from duck.contrib.websockets.connection import Handler
     from duck.contrib.websockets.dwebsocket.threads import SyncSlot
     from duck.http.request import Request
 
-__all__ = ["SlotUpgradeResponse", "face_options", "refuse_bad_handshake", "upgrade_response"]
+__all__ = ["SlotUpgradeResponse", "face_options", "upgrade_response"]
 
 
 def face_options() -> ConnectionOptions:
@@ -33,19 +31,6 @@ def face_options() -> ConnectionOptions:
     one; keepalive pings find dead peers) and no frame cap beyond the message cap.
     """
     return ConnectionOptions.from_settings(receive_timeout=None, max_frame_size=None)
-
-
-def refuse_bad_handshake(request: Request) -> HttpResponse | None:
-    """The error response for a malformed handshake (400), or None when it is acceptable.
-
-    A cross-site ``Origin`` (403) and an unsupported version (426) are raised as the
-    ``HttpError`` s they are; the dispatcher answers them.
-    """
-    try:
-        check_handshake(request)
-    except InvalidHandshake as exc:
-        return handshake_error_response(exc)
-    return None
 
 
 def upgrade_response(request: Request, handler: Handler, slot: SyncSlot | None = None) -> UpgradeResponse:

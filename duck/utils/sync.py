@@ -53,7 +53,11 @@ async def run_sync(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def call_in_worker_thread(
-    loop: asyncio.AbstractEventLoop, context: contextvars.Context, func: Callable[..., T], args: tuple, kwargs: dict
+    loop: asyncio.AbstractEventLoop,
+    context: contextvars.Context,
+    func: Callable[..., T],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> T:
     """Run ``func`` in the current (worker) thread so that :func:`async_to_sync` can reach ``loop``.
 
@@ -83,7 +87,7 @@ def async_to_sync(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
     return wrapper
 
 
-async def _as_coroutine(func: Callable[..., Awaitable[T]], args: tuple, kwargs: dict) -> T:
+async def _as_coroutine(func: Callable[..., Awaitable[T]], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
     return await func(*args, **kwargs)
 
 
