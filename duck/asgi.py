@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from contextlib import aclosing
 from typing import Any
 
@@ -45,16 +45,14 @@ from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
+from duck.http.upgrade import Receive, Scope, Send
 from duck.staticfiles.middleware import StaticFilesMiddleware
 from duck.utils.asyncio import set_server_loop, shutdown_tasks
 from duck.utils.sync import is_async_callable, run_sync
 
 __all__ = ["ASGIHandler", "get_asgi_application", "request_from_scope"]
 
-Scope = MutableMapping[str, Any]
 ASGIMessage = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[ASGIMessage]]
-Send = Callable[[ASGIMessage], Awaitable[None]]
 Hook = Callable[[], Any]
 
 logger = logging.getLogger("duck.asgi")
@@ -138,16 +136,14 @@ class ASGIHandler:
     # -- websocket -------------------------------------------------------------------------------
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = request_from_scope(scope, method="GET")
-        request.scope = scope  # the ASGI server already validated key and version; handshake checks skip them
         _ensure_upgrade_headers(request.headers)
         try:
             response = await self.handler.handle(request)
             try:
-                # The seam for duck.contrib.websockets: its UpgradeResponse carries run_asgi, an
-                # ASGI app for this one connection (it receives websocket.connect and accepts).
-                run_asgi = response.run_asgi if isinstance(response, UpgradeResponse) else None
-                if run_asgi is not None:
-                    await run_asgi(scope, receive, send)
+                # The seam for duck.contrib.websockets (duck.http.upgrade): the upgrade runs this one
+                # connection as an ASGI app (it receives websocket.connect and accepts).
+                if isinstance(response, UpgradeResponse):
+                    await response.upgrade.run_asgi(scope, receive, send)
                 else:
                     await _deny_websocket(response, scope, receive, send)
             finally:
@@ -194,6 +190,7 @@ def request_from_scope(scope: Scope, body: bytes | SpooledBody = b"", *, method:
         scheme=scope.get("scheme", "http"),
         http_version=scope.get("http_version", "1.1"),
         root_path=root_path,
+        scope=scope,
     )
 
 
@@ -302,12 +299,7 @@ async def _deny_websocket(response: HttpResponse, scope: Scope, receive: Receive
     message = await receive()
     if message["type"] != "websocket.connect":
         return  # the client left before the handshake completed
-    if isinstance(response, UpgradeResponse):
-        logger.warning(
-            "WebSocket route for %s has no ASGI runner (UpgradeResponse.run_asgi is None); handshake refused.",
-            scope.get("path"),
-        )
-    elif response.status_code >= 400 and "websocket.http.response" in scope.get("extensions", {}):
+    if response.status_code >= 400 and "websocket.http.response" in scope.get("extensions", {}):
         # An error says why (404, 403, ...); a plain route's 200 would only confuse the client.
         start = {"type": "websocket.http.response.start", "status": response.status_code}
         await send({**start, "headers": response.header_list()})

@@ -353,7 +353,7 @@ def websocket_scope(path: str, headers: Any = None, **extra: Any) -> dict[str, A
     return scope
 
 
-async def test_websocket_route_with_run_asgi_owns_the_connection():
+async def test_the_upgrade_runs_the_websocket_connection():
     upgrade = [(b"upgrade", b"websocket"), (b"connection", b"Upgrade"), (b"sec-websocket-version", b"13")]
     peer = await run(websocket_scope("/ws/hello", headers=upgrade), Peer({"type": "websocket.connect"}))
     assert peer.sent == [
@@ -386,13 +386,6 @@ async def test_websocket_error_is_sent_as_http_when_the_server_supports_it():
     assert peer.sent[0]["type"] == "websocket.http.response.start"
     assert peer.sent[0]["status"] == 404
     assert b"No such duck." in peer.sent[1]["body"]
-
-
-async def test_websocket_route_without_asgi_runner_is_refused_and_logged(caplog):
-    with caplog.at_level(logging.WARNING, logger="duck.asgi"):
-        peer = await run(websocket_scope("/ws/plain"), Peer({"type": "websocket.connect"}))
-    assert peer.sent == [{"type": "websocket.close", "code": WEBSOCKET_DENIED_CLOSE_CODE}]
-    assert "no ASGI runner" in caplog.text
 
 
 async def test_websocket_client_leaving_before_connect_gets_nothing():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin
@@ -76,6 +76,7 @@ class Request:
         scheme: str = "http",
         http_version: str = "1.1",
         root_path: str = "",
+        scope: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.method = method.upper()
         self.path = path
@@ -90,6 +91,7 @@ class Request:
         self.path_params: dict[str, Any] = {}
         self.resolver_match: ResolverMatch | None = None
         self.websocket: Any = None
+        self.scope: MutableMapping[str, Any] | None = scope
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.get_full_path()!r}>"

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 from duck.http.cookies import format_set_cookie
 from duck.http.datastructures import Headers
 from duck.http.status import reason_phrase
+from duck.http.upgrade import Upgrade
 from duck.utils.sync import run_sync
 
 # Statuses whose responses never carry a body (RFC 9110 §6.4.1).
@@ -418,13 +419,16 @@ def _content_disposition(kind: str, filename: str) -> str:
 class UpgradeResponse(HttpResponse):
     """The dispatcher's answer to a request that switches protocol (a WebSocket upgrade).
 
-    It is not sent as-is: a front door that can switch protocols (duck's server) builds the new
-    protocol with ``make_protocol()``, an ``asyncio.Protocol``, and hands it the transport; that
-    protocol writes its own handshake response. The ASGI adapter calls ``run_asgi`` instead.
-    Front doors that cannot switch (WSGI) answer with an error explaining why.
+    It is not sent as-is: a front door that can switch protocols carries its :class:`Upgrade`
+    (duck's server with ``make_protocol()``, an ASGI server with ``run_asgi()``), whose protocol
+    writes its own handshake answer. Front doors that cannot switch (WSGI) answer with an error
+    explaining why. Closing the response releases the upgrade (see :mod:`duck.http.upgrade`).
     """
 
-    def __init__(self, make_protocol: Any, run_asgi: Any = None) -> None:
+    def __init__(self, upgrade: Upgrade) -> None:
         super().__init__(b"", status=101)
-        self.make_protocol = make_protocol
-        self.run_asgi = run_asgi
+        self.upgrade = upgrade
+
+    def close(self) -> None:
+        super().close()
+        self.upgrade.release()

@@ -12,10 +12,11 @@ import os
 import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Any
+from typing import Any, Protocol
 
 from duck.conf import ENVIRONMENT_VARIABLE, global_settings, settings
 from duck.http.body import memory_limit_setting
+from duck.http.upgrade import UpgradedProtocol
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,16 @@ class DateHeader:
         return self._block
 
 
+class ServedConnection(Protocol):
+    """What the server asks of every connection it keeps (HTTP, or the protocol an upgrade made).
+
+    Optional: ``task`` (the request in flight, awaited by graceful shutdown) and
+    ``eviction_rank(now)`` / ``evict()`` (whether it may give its slot up when the server is full).
+    """
+
+    def shutdown(self) -> None: ...
+
+
 @dataclass
 class ServerState:
     """Shared by every connection of one server.
@@ -129,7 +140,7 @@ class ServerState:
     def __post_init__(self) -> None:
         self.date = DateHeader(self.config.server_header)
 
-    def upgrade(self, transport: asyncio.BaseTransport, protocol: Any) -> None:
+    def upgrade(self, transport: asyncio.BaseTransport, protocol: UpgradedProtocol) -> None:
         """Record that ``transport`` is now driven by ``protocol`` (a WebSocket, after an upgrade)."""
         self.connections[transport] = protocol
         protocol.on_released = functools.partial(self.connections.pop, transport, None)

@@ -473,7 +473,7 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False
         if transport.is_closing():
             return
-        protocol = response.make_protocol()
+        protocol = response.upgrade.make_protocol()
         trailing, closed = self.conn.trailing_data
         self.state.upgrade(transport, protocol)
         transport.set_protocol(protocol)

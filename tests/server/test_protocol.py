@@ -27,6 +27,7 @@ from tests.server.helpers import (
     request,
     settle,
 )
+from tests.upgrades import StubUpgrade
 
 HELLO = (
     b"HTTP/1.1 200 OK\r\n"
@@ -310,7 +311,7 @@ async def test_upgrade_response_hands_the_transport_and_trailing_bytes_to_the_ne
         made.append(EchoProtocol())
         return made[-1]
 
-    protocol, transport = open_protocol(FuncHandler(const_factory(lambda: UpgradeResponse(make))))
+    protocol, transport = open_protocol(FuncHandler(const_factory(lambda: UpgradeResponse(StubUpgrade(make)))))
     protocol.data_received(UPGRADE + b"early bytes")
     await settle(protocol)
     (echo,) = made

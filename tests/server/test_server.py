@@ -15,6 +15,7 @@ from duck.http.response import HttpResponse, JsonResponse, PlainTextResponse, St
 from duck.server import Server, ServerError, serve
 from duck.urls import path
 from tests.server.helpers import TIMEOUT, Client, Echo, FuncHandler, listening_socket, request, running
+from tests.upgrades import StubUpgrade
 
 
 def port_of(server: Server) -> int:
@@ -349,7 +350,7 @@ class EchoProtocol(asyncio.Protocol):
 
 async def test_upgrade_switches_protocol_and_shutdown_reaches_it():
     async def view(request: Request) -> HttpResponse:
-        return UpgradeResponse(EchoProtocol)
+        return UpgradeResponse(StubUpgrade(EchoProtocol))
 
     EchoProtocol.instances.clear()
     async with running(FuncHandler(view)) as server:

@@ -27,6 +27,7 @@ from duck.http.response import HttpResponse, PlainTextResponse, UpgradeResponse
 from duck.test import AsyncClient, Client, WebSocketRejected, WebSocketTimeout, override_settings
 from duck.urls import path
 from duck.utils.sync import async_to_sync, current_loop
+from tests.upgrades import StubUpgrade
 
 WAIT = 2.0  # seconds: the longest any single wait in these tests may take
 
@@ -392,7 +393,7 @@ class RawHandler:
         self.app = app
 
     async def handle(self, request: Request) -> HttpResponse:
-        return UpgradeResponse(make_protocol=lambda: None, run_asgi=self.app)
+        return UpgradeResponse(StubUpgrade(run_asgi=self.app))
 
 
 async def _accept_and_leave(scope, receive, send) -> None:

@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from duck.contrib.websockets.connection import (
     CLOSED,
     CONNECTING,
     OPEN,
-    Handler,
+    ConnectionHandler,
     Message,
     PreparedFrame,
     WebSocketConnection,
 )
 from duck.contrib.websockets.enums import CloseCode, OpCode
+from duck.http.upgrade import Receive, Scope, Send
 from duck.utils.asyncio import current_owner
 from duck.utils.asyncio.supervisor import spawn
 
@@ -44,9 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ASGIWebSocket", "run_asgi"]
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 _timeout = getattr(asyncio, "timeout", None)  # Python >= 3.11; wait_for (a task per call) before
 
@@ -195,7 +193,7 @@ def select_subprotocol(available: Sequence[str], offered: Sequence[str]) -> str 
 
 
 async def run_asgi(
-    request: Request, handler: Handler, options: ConnectionOptions, scope: Scope, receive: Receive, send: Send
+    request: Request, handler: ConnectionHandler, options: ConnectionOptions, scope: Scope, receive: Receive, send: Send
 ) -> None:
     """Run one WebSocket connection under an ASGI server (``UpgradeResponse.run_asgi``, partially applied).
 

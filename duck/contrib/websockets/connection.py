@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from duck.contrib.websockets.options import ConnectionOptions
     from duck.http.request import Request
 
-__all__ = ["CLOSED", "CONNECTING", "OPEN", "Handler", "Message", "PreparedFrame", "WebSocketConnection"]
+__all__ = ["CLOSED", "CONNECTING", "OPEN", "ConnectionHandler", "Message", "PreparedFrame", "WebSocketConnection"]
 
 logger = logging.getLogger("duck.websockets")
 # The HTTP access log's logger: one line when a WebSocket opens, one when it closes (as uvicorn and daphne).
@@ -53,7 +53,8 @@ OPEN = 1
 CLOSED = 2
 _STATE_NAMES = ("connecting", "open", "closed")
 
-Handler = Callable[["WebSocketConnection"], Awaitable[None]]
+# What a connection runs: ``async handler(connection)`` (a view's hooks, a decorated view, an endpoint).
+ConnectionHandler = Callable[["WebSocketConnection"], Awaitable[None]]
 
 
 class Message:
@@ -435,7 +436,7 @@ class WebSocketConnection(TaskOwner):
         return f"<{type(self).__name__} {path} {self.state}{code}>"
 
     # -- running the handler -----------------------------------------------------------------
-    async def _main(self, handler: Handler) -> None:
+    async def _main(self, handler: ConnectionHandler) -> None:
         """Run ``handler`` and make sure the connection ends with it (1000, or 1011 on error)."""
         code = CloseCode.NORMAL_CLOSURE
         try:

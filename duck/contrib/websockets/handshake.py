@@ -48,8 +48,8 @@ def is_asgi_request(request: Request) -> bool:
     The ASGI server has then already validated the HTTP side of the handshake (key, version),
     and may not pass those headers on.
     """
-    scope = getattr(request, "scope", None)
-    return isinstance(scope, dict) and scope.get("type") == "websocket"
+    scope = request.scope
+    return scope is not None and scope.get("type") == "websocket"
 
 
 def check_handshake(request: Request) -> None:

@@ -30,16 +30,14 @@ from typing import Any
 
 from duck.conf import settings
 from duck.contrib.websockets.dwebsocket.decorators import websocket_view
-from duck.contrib.websockets.routing import WebSocketRoute
-from duck.contrib.websockets.views import WebSocketView
+from duck.contrib.websockets.upgrade import handles_websockets
 from duck.exceptions import BadRequest
 from duck.http.request import Request
 from duck.http.response import HttpResponse
-from duck.urls import ResolverMatch
 
 __all__ = ["WebSocketMiddleware"]
 
-View = Callable[..., Any]
+ViewFunction = Callable[..., Any]
 
 
 class WebSocketMiddleware:
@@ -47,7 +45,7 @@ class WebSocketMiddleware:
 
     def __init__(self, get_response: Callable[[Request], Any]) -> None:
         self.get_response = get_response
-        self._wrapped: dict[Any, View] = {}  # view -> its accept_websocket wrapper, built once
+        self._wrapped: dict[Any, ViewFunction] = {}  # view -> its accept_websocket wrapper, built once
 
     async def __call__(self, request: Request) -> HttpResponse:
         return await self.get_response(request)
@@ -63,7 +61,7 @@ class WebSocketMiddleware:
         Raises:
             BadRequest: the view does not accept WebSockets (400).
         """
-        if not request.is_websocket() or _handles_websockets(request.resolver_match, view_func):
+        if not request.is_websocket() or handles_websockets(view_func):
             return None
         if not (getattr(view_func, "accept_websocket", False) or settings.WEBSOCKET_ACCEPT_ALL):
             raise BadRequest("This URL does not accept WebSocket connections.")
@@ -72,13 +70,3 @@ class WebSocketMiddleware:
             view = view_func.as_view() if isinstance(view_func, type) else view_func
             wrapped = self._wrapped[view_func] = websocket_view(view, required=False)
         return await wrapped(request, *view_args, **view_kwargs)
-
-
-def _handles_websockets(match: ResolverMatch | None, func: Any) -> bool:
-    """True for routes that answer handshakes on their own (WebSocketView, @websocket, decorated views)."""
-    if match is not None and isinstance(match.url_pattern, WebSocketRoute):
-        return True
-    if getattr(func, "dwebsocket_view", False):
-        return True
-    view_class = func if isinstance(func, type) else getattr(func, "view_class", None)
-    return isinstance(view_class, type) and issubclass(view_class, WebSocketView)

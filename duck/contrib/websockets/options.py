@@ -133,5 +133,14 @@ class ConnectionOptions:
         return f"ConnectionOptions({fields}, compression={bool(self.extensions)})"
 
 
+def face_options() -> ConnectionOptions:
+    """Limits of a dwebsocket or ``@websocket`` connection: the ``WEBSOCKET_*`` settings.
+
+    No receive timeout (neither dwebsocket nor Starlette has one: a quiet chat is not a dead
+    one; keepalive pings find dead peers) and no frame cap beyond the message cap.
+    """
+    return ConnectionOptions.from_settings(receive_timeout=None, max_frame_size=None)
+
+
 def _positive_or_none(value: float | None) -> float | None:
     return value if value is not None and value > 0 else None

@@ -30,7 +30,7 @@ from duck.contrib.websockets.connection import (
     CLOSED,
     CONNECTING,
     OPEN,
-    Handler,
+    ConnectionHandler,
     Message,
     PreparedFrame,
     WebSocketConnection,
@@ -102,7 +102,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         "on_released",
     )
 
-    def __init__(self, request: Request, handler: Handler, options: ConnectionOptions) -> None:
+    def __init__(self, request: Request, handler: ConnectionHandler, options: ConnectionOptions) -> None:
         WebSocketConnection.__init__(self, request, options)
         self._handler = handler
         self._transport: Any = None

@@ -40,9 +40,10 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 from duck.contrib.websockets.connection import Message, WebSocketConnection
-from duck.contrib.websockets.dwebsocket.upgrade import upgrade_response
 from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import check_handshake
+from duck.contrib.websockets.options import face_options
+from duck.contrib.websockets.upgrade import mark_websocket_view, upgrade_response
 from duck.exceptions import ConnectionClosed, ImproperlyConfigured, WebSocketDisconnect
 from duck.http.datastructures import Headers, MultiDict
 from duck.http.request import Request
@@ -307,8 +308,9 @@ class WebSocketRoute(URLPattern):
         async def view(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
             check_handshake(request)  # a refusal is an HttpError: the dispatcher answers it
             params = kwargs if wanted is None else {key: kwargs[key] for key in wanted if key in kwargs}
-            return upgrade_response(request, functools.partial(_serve, endpoint, params))
+            return upgrade_response(request, functools.partial(_serve, endpoint, params), face_options())
 
+        mark_websocket_view(view)
         view.__qualname__ = getattr(endpoint, "__qualname__", "websocket_view")
         view.__module__ = getattr(endpoint, "__module__", __name__)
         view.__doc__ = endpoint.__doc__

@@ -33,15 +33,14 @@ from typing import Any, ClassVar
 
 from duck.conf import on_setting_changed
 from duck.contrib.websockets import groups
-from duck.contrib.websockets.asgi import run_asgi
 from duck.contrib.websockets.connection import WebSocketConnection
 from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import check_handshake
 from duck.contrib.websockets.options import ConnectionOptions
-from duck.contrib.websockets.protocol import WebSocketProtocol
+from duck.contrib.websockets.upgrade import mark_websocket_view, upgrade_response
 from duck.exceptions import ConnectionClosed, ImproperlyConfigured
 from duck.http.request import Request
-from duck.http.response import DuckJSONEncoder, HttpResponse, UpgradeResponse
+from duck.http.response import DuckJSONEncoder, HttpResponse
 
 __all__ = ["WebSocketView"]
 
@@ -81,6 +80,7 @@ class WebSocketView:
         connection: the :class:`~duck.contrib.websockets.connection.WebSocketConnection`.
     """
 
+    handles_websockets: ClassVar[bool] = True  # the faces' one marker (see upgrade.py)
     RECEIVE_TIMEOUT: ClassVar[float | None] = 120
     MAX_FRAME_SIZE: ClassVar[int] = 1 * 1024 * 1024
     MAX_MESSAGE_SIZE: ClassVar[int | None] = None
@@ -203,13 +203,9 @@ class WebSocketView:
             check_handshake(request)  # a refusal is an HttpError: the dispatcher answers it
             instance = cls(**initkwargs)
             instance.request, instance.args, instance.kwargs = request, args, kwargs
-            run = functools.partial(_run, instance, takes_code)
-            opts = options()
-            return UpgradeResponse(
-                make_protocol=functools.partial(WebSocketProtocol, request, run, opts),
-                run_asgi=functools.partial(run_asgi, request, run, opts),
-            )
+            return upgrade_response(request, functools.partial(_run, instance, takes_code), options())
 
+        mark_websocket_view(view)
         view.view_class = cls  # type: ignore[attr-defined]
         view.view_initkwargs = initkwargs  # type: ignore[attr-defined]
         view.__qualname__ = f"{cls.__qualname__}.as_view"

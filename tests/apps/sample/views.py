@@ -160,25 +160,38 @@ def echo(request: Request) -> HttpResponse:
     return JsonResponse(data)
 
 
+class HelloUpgrade:
+    """A minimal :class:`duck.http.upgrade.Upgrade` over ASGI: accept, send one message, close.
+
+    It stands in for duck.contrib.websockets where the HTTP layer is tested on its own.
+    """
+
+    released = False
+
+    def make_protocol(self) -> Any:
+        raise NotImplementedError("served over ASGI only in these tests")
+
+    async def run_asgi(self, scope: Any, receive: Any, send: Any) -> None:
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": f"hello {scope['path']}"})
+        await send({"type": "websocket.close", "code": 1000})
+
+    def release(self) -> None:
+        self.released = True
+
+
 def websocket_only(request: Request) -> HttpResponse:
-    """Stands in for a WebSocket route whose connection is not wired for ASGI (no ``run_asgi``)."""
+    """A route that speaks WebSocket only (426 to a plain GET)."""
     if not request.is_websocket():
         raise UpgradeRequired("This route speaks WebSocket only.")
-    return UpgradeResponse(make_protocol=lambda: None)
-
-
-async def _say_hello_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """A minimal ASGI WebSocket session: accept, send one message, close."""
-    message = await receive()
-    if message["type"] != "websocket.connect":
-        return
-    await send({"type": "websocket.accept"})
-    await send({"type": "websocket.send", "text": f"hello {scope['path']}"})
-    await send({"type": "websocket.close", "code": 1000})
+    return UpgradeResponse(HelloUpgrade())
 
 
 def websocket_hello(request: Request) -> HttpResponse:
-    """Stands in for a WebSocket route wired for ASGI, until duck.contrib.websockets provides them."""
+    """A WebSocket route that says hello over ASGI."""
     if not request.is_websocket():
         raise UpgradeRequired("This route speaks WebSocket only.")
-    return UpgradeResponse(make_protocol=lambda: None, run_asgi=_say_hello_asgi)
+    return UpgradeResponse(HelloUpgrade())

@@ -277,7 +277,7 @@ async def open_session(view: Callable[..., Any], request: Request, client: Clien
     """Run the view function as the dispatcher would, switch protocols, and finish the handshake."""
     response = await view(request, **kwargs)
     assert isinstance(response, UpgradeResponse), response
-    protocol = response.make_protocol()
+    protocol = response.upgrade.make_protocol()
     transport = FakeTransport(protocol)
     protocol.connection_made(transport)
     session = Session(protocol, transport, client)

@@ -1,4 +1,4 @@
-"""The same views over ASGI: ``UpgradeResponse.run_asgi(scope, receive, send)`` with in-memory queues."""
+"""The same views over ASGI: ``UpgradeResponse.upgrade.run_asgi(scope, receive, send)`` with in-memory queues."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ async def run(view_class=Recorder, peer: ASGIPeer | None = None, **initkwargs):
     response = await view_class.as_view(log=log, **initkwargs)(request)
     assert isinstance(response, UpgradeResponse)
     peer.push({"type": "websocket.connect"})
-    task = asyncio.create_task(response.run_asgi(peer.scope, peer.receive, peer.send))
+    task = asyncio.create_task(response.upgrade.run_asgi(peer.scope, peer.receive, peer.send))
     await peer.wait_for(lambda: peer.of_type("websocket.accept") or peer.of_type("websocket.close"))
     return peer, task, log
 
@@ -166,7 +166,7 @@ async def test_a_client_gone_before_connect_runs_nothing():
     request, _ = ws_request()
     response = await Recorder.as_view(log=log)(request)
     peer.push({"type": "websocket.disconnect", "code": 1006})
-    await asyncio.wait_for(response.run_asgi(peer.scope, peer.receive, peer.send), WAIT)
+    await asyncio.wait_for(response.upgrade.run_asgi(peer.scope, peer.receive, peer.send), WAIT)
     assert peer.sent == [] and log == []
 
 

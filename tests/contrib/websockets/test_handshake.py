@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from duck.conf import settings
+from duck.contrib.websockets.upgrade import WebSocketUpgrade
 from duck.core.handler import Handler
 from duck.exceptions import HttpError, InvalidHandshake, PermissionDenied, UpgradeRequired
 from duck.http.datastructures import Headers
@@ -46,7 +47,7 @@ async def test_a_view_class_registered_in_urls_answers_the_upgrade_with_an_upgra
     request.path = "/ws/myws"
     response = await dispatch(request)
     assert isinstance(response, UpgradeResponse)
-    assert response.make_protocol is not None and response.run_asgi is not None
+    assert isinstance(response.upgrade, WebSocketUpgrade)
 
 
 async def test_plain_get_to_a_websocket_route_is_426_with_upgrade_headers():
@@ -79,7 +80,7 @@ async def test_path_params_reach_the_view_as_kwargs_and_on_the_request():
     with settings.override(ROOT_URLCONF=URLCONF, MIDDLEWARE=[]):
         response = await Handler().handle(request)
     assert isinstance(response, UpgradeResponse)
-    instance = response.make_protocol.args[1].args[0]  # the view instance bound to this connection
+    instance = response.upgrade.handler.args[0]  # the view instance bound to this connection
     assert instance.kwargs == {"room": 7}
     assert instance.request.path_params == {"room": 7}
     assert instance.request.GET["name"] == "ann" and instance.request.COOKIES["sid"] == "abc"
@@ -226,7 +227,7 @@ async def test_subprotocol_negotiation(offered, chosen):
 async def test_unknown_subprotocol_gets_no_protocol_header():
     request, _client = ws_request(subprotocols=["mqtt"])
     response = await Chat.as_view()(request)
-    protocol = response.make_protocol()
+    protocol = response.upgrade.make_protocol()
     from tests.contrib.websockets.helpers import FakeTransport
 
     transport = FakeTransport(protocol)

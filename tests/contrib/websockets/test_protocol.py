@@ -100,7 +100,7 @@ async def test_trailing_bytes_after_the_upgrade_request_are_not_lost():
     log = Log()
     request, client = ws_request()
     response = await Recorder.as_view(log=log)(request)
-    protocol = response.make_protocol()
+    protocol = response.upgrade.make_protocol()
     from tests.contrib.websockets.helpers import FakeTransport, Session
 
     transport = FakeTransport(protocol)
@@ -121,7 +121,7 @@ async def test_a_connection_ended_before_the_handshake_runs_no_handler(how, capl
 
     log = Log()
     request, _client = ws_request()
-    protocol = (await Recorder.as_view(log=log)(request)).make_protocol()
+    protocol = (await Recorder.as_view(log=log)(request)).upgrade.make_protocol()
     transport = FakeTransport(protocol)
     with caplog.at_level(logging.ERROR):
         protocol.connection_made(transport)

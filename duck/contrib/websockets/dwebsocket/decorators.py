@@ -42,8 +42,9 @@ from duck.contrib.websockets.connection import WebSocketConnection
 from duck.contrib.websockets.dwebsocket.facade import AsyncWebSocket, SyncWebSocket
 from duck.contrib.websockets.dwebsocket.inbox import Inbox
 from duck.contrib.websockets.dwebsocket.threads import SyncSlot, reserve_slot, run_in_own_thread
-from duck.contrib.websockets.dwebsocket.upgrade import upgrade_response
 from duck.contrib.websockets.handshake import check_handshake
+from duck.contrib.websockets.options import face_options
+from duck.contrib.websockets.upgrade import mark_websocket_view, upgrade_response
 from duck.exceptions import BadRequest, ImproperlyConfigured, ServiceUnavailable
 from duck.http.request import Request
 from duck.http.response import HttpResponse
@@ -51,13 +52,13 @@ from duck.utils.sync import is_async_callable, run_sync
 
 __all__ = ["accept_websocket", "require_websocket", "websocket_view"]
 
-View = Callable[..., Any]
+ViewFunction = Callable[..., Any]
 
 # Sent with a 503 when every sync WebSocket thread is taken: a slot frees when a client leaves.
 _RETRY_AFTER_SECONDS = "5"
 
 
-def accept_websocket(view: View) -> View:
+def accept_websocket(view: ViewFunction) -> ViewFunction:
     """Let ``view`` answer both plain HTTP requests and WebSocket connections.
 
     In the view, ``request.is_websocket()`` tells them apart and ``request.websocket`` is the
@@ -66,18 +67,18 @@ def accept_websocket(view: View) -> View:
     return websocket_view(view, required=False)
 
 
-def require_websocket(view: View) -> View:
+def require_websocket(view: ViewFunction) -> ViewFunction:
     """Let ``view`` answer WebSocket connections only; a plain HTTP request gets 400."""
     return websocket_view(view, required=True)
 
 
-def websocket_view(view: View, *, required: bool) -> View:
+def websocket_view(view: ViewFunction, *, required: bool) -> ViewFunction:
     """Wrap a function view in dwebsocket's behaviour (the engine of both decorators and the middleware).
 
     Raises:
         ImproperlyConfigured: ``view`` is a class or not callable.
     """
-    if getattr(view, "dwebsocket_view", False):
+    if getattr(view, "require_websocket", None) is not None and hasattr(view, "__wrapped__"):
         view = view.__wrapped__  # re-decorated: the latest decorator decides
     _check_view(view)
     is_async = is_async_callable(view)
@@ -94,7 +95,7 @@ def websocket_view(view: View, *, required: bool) -> View:
     functools.update_wrapper(wrapper, view)
     wrapper.accept_websocket = True  # type: ignore[attr-defined]
     wrapper.require_websocket = required  # type: ignore[attr-defined]
-    wrapper.dwebsocket_view = True  # type: ignore[attr-defined]
+    mark_websocket_view(wrapper)
     return wrapper
 
 
@@ -108,7 +109,9 @@ def _check_view(view: Any) -> None:
         raise ImproperlyConfigured(f"accept_websocket/require_websocket decorate a view function, not {view!r}.")
 
 
-def _upgrade(request: Request, view: View, is_async: bool, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _upgrade(
+    request: Request, view: ViewFunction, is_async: bool, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     check_handshake(request)  # a refusal is an HttpError: the dispatcher answers it
     slot = None
     if not is_async:
@@ -119,11 +122,11 @@ def _upgrade(request: Request, view: View, is_async: bool, args: tuple[Any, ...]
                 headers=[("Retry-After", _RETRY_AFTER_SECONDS)],
             )
     handler = functools.partial(_serve, view, is_async, slot, args, kwargs)
-    return upgrade_response(request, handler, slot)
+    return upgrade_response(request, handler, face_options(), None if slot is None else slot.release)
 
 
 async def _serve(
-    view: View,
+    view: ViewFunction,
     is_async: bool,
     slot: SyncSlot | None,
     args: tuple[Any, ...],

@@ -15,8 +15,9 @@ from duck.contrib.websockets.connection import OPEN, Message, WebSocketConnectio
 from duck.contrib.websockets.dwebsocket import AsyncWebSocket, SyncWebSocket, accept_websocket, require_websocket
 from duck.contrib.websockets.dwebsocket.inbox import Inbox
 from duck.contrib.websockets.dwebsocket.threads import reserve_slot, run_in_own_thread, running_threads
-from duck.contrib.websockets.dwebsocket.upgrade import SlotUpgradeResponse, face_options
 from duck.contrib.websockets.enums import OpCode
+from duck.contrib.websockets.options import face_options
+from duck.contrib.websockets.upgrade import upgrade_response
 from duck.exceptions import ImproperlyConfigured
 from duck.http.request import Request
 from duck.utils.asyncio import run_coroutine_from_sync
@@ -254,7 +255,7 @@ def test_an_upgrade_that_never_starts_gives_its_slot_back_when_discarded():
 
     with settings.override(WEBSOCKET_SYNC_THREADS=running_threads() + 1):
         slot = reserve_slot()
-        response = SlotUpgradeResponse(Request("GET", "/"), handler, face_options(), slot)
+        response = upgrade_response(Request("GET", "/"), handler, face_options(), slot.release)
         response.close()  # what a front door does with a response it did not use
         assert slot.released
 
