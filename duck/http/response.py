@@ -195,6 +195,15 @@ class DuckJSONEncoder(json.JSONEncoder):
         return super().default(o)
 
 
+def compact_json(data: Any, encoder: type[json.JSONEncoder] = DuckJSONEncoder, **options: Any) -> str:
+    """``data`` as compact JSON text (no spaces, UTF-8 kept as is), with duck's extra types.
+
+    The one JSON encoding of duck: JSON responses, WebSocket ``send_json`` and broadcasts.
+    ``options`` go to :func:`json.dumps` and win over these defaults.
+    """
+    return json.dumps(data, cls=encoder, **{"separators": (",", ":"), "ensure_ascii": False, **options})
+
+
 class JsonResponse(HttpResponse):
     """A JSON body (compact separators, UTF-8 kept readable)."""
 
@@ -209,8 +218,7 @@ class JsonResponse(HttpResponse):
         json_dumps_params: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        params = {"separators": (",", ":"), "ensure_ascii": False, **(json_dumps_params or {})}
-        content = json.dumps(data, cls=encoder, **params)
+        content = compact_json(data, encoder, **(json_dumps_params or {}))
         super().__init__(content, status=status, headers=headers, **kwargs)
 
 

@@ -48,7 +48,7 @@ from duck.contrib.websockets.connection import Message
 from duck.contrib.websockets.enums import CloseCode, OpCode
 from duck.exceptions import ConnectionClosed, WebSocketDisconnect
 from duck.http.datastructures import Headers
-from duck.http.response import DuckJSONEncoder
+from duck.http.response import compact_json
 
 if TYPE_CHECKING:
     from duck.test.client import BaseClient, Client
@@ -377,7 +377,7 @@ class AsyncWebSocketSession:
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
         """Send ``data`` as JSON in a text message (``mode="text"``) or a binary one (``"binary"``)."""
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, cls=DuckJSONEncoder)
+        text = compact_json(data)
         if mode == "text":
             await self.send_text(text)
         elif mode == "binary":

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from duck.contrib.websockets.connection import (
@@ -35,6 +35,7 @@ from duck.contrib.websockets.connection import (
     WebSocketConnection,
 )
 from duck.contrib.websockets.enums import CloseCode, OpCode
+from duck.contrib.websockets.handshake import select_subprotocol
 from duck.http.upgrade import Receive, Scope, Send
 from duck.utils.asyncio import current_owner
 from duck.utils.asyncio.supervisor import spawn
@@ -52,21 +53,17 @@ _timeout = getattr(asyncio, "timeout", None)  # Python >= 3.11; wait_for (a task
 class ASGIWebSocket(WebSocketConnection):
     """The connection interface over one ASGI ``websocket`` scope."""
 
-    __slots__ = ("_receive", "_scope", "_send")
+    __slots__ = ("_asgi_receive", "_asgi_send", "_scope")
 
     def __init__(
         self, request: Request, options: ConnectionOptions, scope: Scope, receive: Receive, send: Send
     ) -> None:
         WebSocketConnection.__init__(self, request, options)
         self._scope = scope
-        self._receive = receive
-        self._send = send
+        self._asgi_receive = receive
+        self._asgi_send = send
 
-    async def accept(self, subprotocol: str | None = None, headers: Iterable[tuple[str, str]] | None = None) -> None:
-        if self._state == OPEN:
-            return
-        if self._state == CLOSED:
-            raise self._closed_error()
+    async def _accept(self, subprotocol: str | None, headers: Iterable[tuple[str, str]] | None) -> None:
         if subprotocol is None:
             subprotocol = select_subprotocol(self.options.subprotocols, self._scope.get("subprotocols") or ())
         message: dict[str, Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
@@ -76,11 +73,9 @@ class ASGIWebSocket(WebSocketConnection):
         self.subprotocol = subprotocol
         self._mark_open()
 
-    async def receive(self) -> Message:
+    async def _receive(self) -> Message:
         while True:
-            if self._state != OPEN:
-                if self._state == CONNECTING:
-                    raise RuntimeError("receive() was called before accept().")
+            if self._state is not OPEN:
                 raise self._closed_error()
             message = await self._next_message()
             kind = message["type"]
@@ -93,11 +88,11 @@ class ASGIWebSocket(WebSocketConnection):
         timeout = self.options.receive_timeout
         try:
             if timeout is None:
-                return await self._receive()
+                return await self._asgi_receive()
             if _timeout is not None:
                 async with _timeout(timeout):
-                    return await self._receive()
-            return await asyncio.wait_for(self._receive(), timeout)
+                    return await self._asgi_receive()
+            return await asyncio.wait_for(self._asgi_receive(), timeout)
         except (asyncio.TimeoutError, TimeoutError):
             await self.close(CloseCode.GOING_AWAY, "receive timeout")
             raise self._closed_error() from None
@@ -112,41 +107,35 @@ class ASGIWebSocket(WebSocketConnection):
             raise self._closed_error()
         return result
 
-    async def send_text(self, data: str) -> None:
-        if self._state != OPEN:
-            raise self._send_error()
+    async def _send_text(self, data: str) -> None:
         await self._send_message({"type": "websocket.send", "text": data})
 
-    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
-        if self._state != OPEN:
-            raise self._send_error()
+    async def _send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         await self._send_message({"type": "websocket.send", "bytes": bytes(data)})
 
-    async def send_prepared(self, frame: PreparedFrame) -> None:
+    async def _send_prepared(self, frame: PreparedFrame) -> None:
         if frame.opcode is OpCode.TEXT:
-            await self.send_text(frame.text)
+            await self._send_text(frame.text)
         else:
-            await self.send_bytes(frame.payload)
+            await self._send_bytes(frame.payload)
 
     def close_nowait(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
-        if self._state == CLOSED:
+        if self._state is CLOSED:
             return
         self._drop_outbox()
-        refused = self._state == CONNECTING
+        refused = self._state is CONNECTING
         self._mark_closed(code, reason)  # closed for the application now; its tasks are cancelled
         # The websocket.close message needs an await: a task of its own, owned by the server
         # (not by this connection, whose tasks the close just cancelled).
         spawn(self._send_close(code, reason, refused), name="websocket close", context=contextvars.Context())
 
-    async def ping(self, data: bytes = b"") -> None:
+    async def _ping(self, data: bytes) -> None:
         """ASGI has no ping message: the server sends keepalive pings itself."""
-        if self._state != OPEN:
-            raise self._send_error()
 
-    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
-        if self._state == CLOSED:
+    async def _close(self, code: int, reason: str) -> None:
+        if self._state is CLOSED:
             return
-        refused = self._state == CONNECTING
+        refused = self._state is CONNECTING
         self._mark_closed(code, reason)
         await self._send_close(code, reason, refused)
 
@@ -158,7 +147,7 @@ class ASGIWebSocket(WebSocketConnection):
             message: dict[str, Any] = {"type": "websocket.close", "code": int(code)}
             if reason and not refused:
                 message["reason"] = reason
-            await self._send(message)
+            await self._asgi_send(message)
         except (OSError, RuntimeError):
             pass  # the client is already gone: closed either way
 
@@ -166,30 +155,17 @@ class ASGIWebSocket(WebSocketConnection):
         """Refuse the handshake with a real HTTP response (the ASGI "WebSocket Denial Response" extension)."""
         body = b"WebSocket connection refused.\n"
         headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-        await self._send({"type": "websocket.http.response.start", "status": 403, "headers": headers})
-        await self._send({"type": "websocket.http.response.body", "body": body, "more_body": False})
-
-    def _send_error(self) -> Exception:
-        if self._state == CONNECTING:
-            return RuntimeError("Cannot send before accept().")
-        return self._closed_error()
+        await self._asgi_send({"type": "websocket.http.response.start", "status": 403, "headers": headers})
+        await self._asgi_send({"type": "websocket.http.response.body", "body": body, "more_body": False})
 
     async def _send_message(self, message: MutableMapping[str, Any]) -> None:
         try:
-            await self._send(message)
+            await self._asgi_send(message)
         except (OSError, RuntimeError) as exc:
             # Servers raise (ClientDisconnected, an OSError, or RuntimeError) on a send after the
             # client left; to the application that is a closed connection.
             self._mark_closed(CloseCode.ABNORMAL_CLOSURE, "")
             raise self._closed_error() from exc
-
-
-def select_subprotocol(available: Sequence[str], offered: Sequence[str]) -> str | None:
-    """The first of our subprotocols the client offered, or None (RFC 6455 §4.2.2: then none is sent)."""
-    for subprotocol in available:
-        if subprotocol in offered:
-            return subprotocol
-    return None
 
 
 async def run_asgi(

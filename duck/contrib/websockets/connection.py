@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextvars
+import enum
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -33,6 +34,7 @@ from websockets.frames import Opcode as _WSOpcode
 
 from duck.conf import settings
 from duck.contrib.websockets.enums import CloseCode, OpCode
+from duck.contrib.websockets.sansio import check_close
 from duck.exceptions import ConnectionClosed, InvalidHandshake
 from duck.utils.asyncio import TaskOwner
 from duck.utils.asyncio.supervisor import spawn
@@ -41,17 +43,37 @@ if TYPE_CHECKING:
     from duck.contrib.websockets.options import ConnectionOptions
     from duck.http.request import Request
 
-__all__ = ["CLOSED", "CONNECTING", "OPEN", "ConnectionHandler", "Message", "PreparedFrame", "WebSocketConnection"]
+__all__ = [
+    "CLOSED",
+    "CONNECTING",
+    "OPEN",
+    "ConnectionHandler",
+    "ConnectionState",
+    "Message",
+    "PreparedFrame",
+    "WebSocketConnection",
+]
 
 logger = logging.getLogger("duck.websockets")
 # The HTTP access log's logger: one line when a WebSocket opens, one when it closes (as uvicorn and daphne).
 access_logger = logging.getLogger("duck.access")
 
-# Connection states, as seen by the application (see the module docstring).
-CONNECTING = 0
-OPEN = 1
-CLOSED = 2
-_STATE_NAMES = ("connecting", "open", "closed")
+
+class ConnectionState(str, enum.Enum):
+    """Where a connection stands, as seen by the application (see the module docstring).
+
+    A ``str`` enum: ``connection.state == "open"`` reads naturally and logs print the name.
+    """
+
+    CONNECTING = "connecting"
+    OPEN = "open"
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CONNECTING, OPEN, CLOSED = ConnectionState.CONNECTING, ConnectionState.OPEN, ConnectionState.CLOSED
 
 # What a connection runs: ``async handler(connection)`` (a view's hooks, a decorated view, an endpoint).
 ConnectionHandler = Callable[["WebSocketConnection"], Awaitable[None]]
@@ -212,14 +234,14 @@ class WebSocketConnection(TaskOwner):
 
     # -- state -------------------------------------------------------------------------------
     @property
-    def state(self) -> str:
-        """``"connecting"``, ``"open"`` or ``"closed"``."""
-        return _STATE_NAMES[self._state]
+    def state(self) -> ConnectionState:
+        """CONNECTING, OPEN or CLOSED (equal to ``"connecting"``, ``"open"``, ``"closed"``)."""
+        return self._state
 
     @property
     def closed(self) -> bool:
         """True once a close frame was sent or received, or the TCP connection is gone."""
-        return self._state == CLOSED
+        return self._state is CLOSED
 
     @property
     def close_code(self) -> int | None:
@@ -249,11 +271,11 @@ class WebSocketConnection(TaskOwner):
         return f"{client[0]}:{client[1]}" if client else "-"
 
     def _log_close(self, was: int, code: int) -> None:
-        if was == OPEN and self._opened_at:
+        if was is OPEN and self._opened_at:
             duration = time.monotonic() - self._opened_at
             path = self.request.get_full_path()
             access_logger.info('%s - "WebSocket %s" closed %d %.1fs', self._client(), path, code, duration)
-        elif was == CONNECTING and settings.SERVER_ACCESS_LOG and access_logger.isEnabledFor(logging.INFO):
+        elif was is CONNECTING and settings.SERVER_ACCESS_LOG and access_logger.isEnabledFor(logging.INFO):
             access_logger.info('%s - "WebSocket %s" refused', self._client(), self.request.get_full_path())
 
     def _mark_closed(self, code: int, reason: str = "") -> None:
@@ -262,7 +284,7 @@ class WebSocketConnection(TaskOwner):
         Implementations wake their own waiters after this.
         """
         was = self._state
-        if was == CLOSED:
+        if was is CLOSED:
             return
         self._state = CLOSED
         self._close_code = int(code)
@@ -283,14 +305,14 @@ class WebSocketConnection(TaskOwner):
         the first callback, and nothing on the data path. On an already closed connection
         the callback runs at once.
         """
-        if self._state == CLOSED:
+        if self._state is CLOSED:
             callback(self)
             return
         if self._close_callbacks is None:
             self._close_callbacks = []
         self._close_callbacks.append(callback)
 
-    # -- the interface -----------------------------------------------------------------------
+    # -- the interface: the state guards live here once; implementations provide the _underscored steps --
     async def accept(self, subprotocol: str | None = None, headers: Iterable[tuple[str, str]] | None = None) -> None:
         """Complete the opening handshake (RFC 6455 §4.2.2); a no-op when already open.
 
@@ -303,15 +325,26 @@ class WebSocketConnection(TaskOwner):
             InvalidHandshake: the handshake failed (the HTTP error was sent).
             ConnectionClosed: the client left first.
         """
-        raise NotImplementedError
+        state = self._state
+        if state is OPEN:
+            return
+        if state is CLOSED:
+            raise self._closed_error()
+        await self._accept(subprotocol, headers)
 
     async def receive(self) -> Message:
         """Wait for the next message (one task at a time).
 
+        Messages that arrived before the connection closed are still handed out, then the close
+        is raised.
+
         Raises:
             ConnectionClosed: the connection is closed (``code``/``reason`` of the close frame).
+            RuntimeError: called before :meth:`accept`.
         """
-        raise NotImplementedError
+        if self._state is CONNECTING:
+            raise RuntimeError("receive() was called before accept().")
+        return await self._receive()
 
     async def send_text(self, data: str) -> None:
         """Send a text message; waits while the client is slow to read.
@@ -319,7 +352,9 @@ class WebSocketConnection(TaskOwner):
         Raises:
             ConnectionClosed: the connection is closed.
         """
-        raise NotImplementedError
+        if self._state is not OPEN:
+            raise self._send_error()
+        await self._send_text(data)
 
     async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         """Send a binary message; waits while the client is slow to read.
@@ -327,7 +362,9 @@ class WebSocketConnection(TaskOwner):
         Raises:
             ConnectionClosed: the connection is closed.
         """
-        raise NotImplementedError
+        if self._state is not OPEN:
+            raise self._send_error()
+        await self._send_bytes(data)
 
     async def send_prepared(self, frame: PreparedFrame) -> None:
         """Send a message encoded once by :class:`PreparedFrame` (broadcast to many connections).
@@ -335,7 +372,9 @@ class WebSocketConnection(TaskOwner):
         Raises:
             ConnectionClosed: the connection is closed.
         """
-        raise NotImplementedError
+        if self._state is not OPEN:
+            raise self._send_error()
+        await self._send_prepared(frame)
 
     def try_send_prepared(self, frame: PreparedFrame, max_buffer: int) -> bool:
         """Hand ``frame`` to the connection without waiting: the broadcast fast path.
@@ -352,7 +391,7 @@ class WebSocketConnection(TaskOwner):
             True if the message was written or queued; False if the connection is not open
             or its buffer is full (the caller then applies its overflow policy).
         """
-        if self._state != OPEN or self._outbox_bytes >= max_buffer:
+        if self._state is not OPEN or self._outbox_bytes >= max_buffer:
             return False
         outbox = self._outbox
         if outbox is None:
@@ -369,7 +408,7 @@ class WebSocketConnection(TaskOwner):
         """Send queued broadcasts in order; ends when the outbox is empty or the connection closed."""
         outbox = self._outbox
         try:
-            while outbox and self._state == OPEN:
+            while outbox and self._state is OPEN:
                 frame = outbox.popleft()
                 self._outbox_bytes -= len(frame.payload)
                 await self.send_prepared(frame)
@@ -377,7 +416,7 @@ class WebSocketConnection(TaskOwner):
             pass  # the client left: what is queued is dropped with it
         finally:
             self._writer = None
-            if self._state != OPEN:
+            if self._state is not OPEN:
                 self._drop_outbox()
 
     def _drop_outbox(self) -> None:
@@ -393,7 +432,7 @@ class WebSocketConnection(TaskOwner):
         (``closed`` is True, close callbacks ran); this default does it when its task runs.
         Does nothing on a closed connection.
         """
-        if self._state == CLOSED:
+        if self._state is CLOSED:
             return
         self._drop_outbox()
         spawn(self.close(code, reason), name="websocket close", context=contextvars.Context())
@@ -404,15 +443,48 @@ class WebSocketConnection(TaskOwner):
         Raises:
             ConnectionClosed: the connection is closed.
         """
-        raise NotImplementedError
+        if self._state is not OPEN:
+            raise self._send_error()
+        await self._ping(data)
 
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
         """Start the closing handshake and wait until the connection is closed (bounded by
         ``WEBSOCKET_CLOSE_TIMEOUT``); before :meth:`accept`, refuse the handshake with 403.
 
         Closing an already closed connection does nothing.
+
+        Raises:
+            ValueError: a code an endpoint may not send, or a reason over 123 bytes (RFC 6455 §5.5, §7.4).
         """
-        raise NotImplementedError
+        check_close(code, reason)
+        await self._close(code, reason)
+
+    def _send_error(self) -> Exception:
+        if self._state is CONNECTING:
+            return RuntimeError("Cannot send before accept().")
+        return self._closed_error()
+
+    # -- what an implementation provides (each called in the state the public method checked) --------
+    async def _accept(self, subprotocol: str | None, headers: Iterable[tuple[str, str]] | None) -> None:
+        raise NotImplementedError  # CONNECTING: complete the handshake, then call _mark_open()
+
+    async def _receive(self) -> Message:
+        raise NotImplementedError  # OPEN or CLOSED: the next queued message, else wait or raise closed
+
+    async def _send_text(self, data: str) -> None:
+        raise NotImplementedError  # OPEN
+
+    async def _send_bytes(self, data: bytes | bytearray | memoryview) -> None:
+        raise NotImplementedError  # OPEN
+
+    async def _send_prepared(self, frame: PreparedFrame) -> None:
+        raise NotImplementedError  # OPEN
+
+    async def _ping(self, data: bytes) -> None:
+        raise NotImplementedError  # OPEN
+
+    async def _close(self, code: int, reason: str) -> None:
+        raise NotImplementedError  # any state; the code and reason were checked
 
     # -- conveniences shared by the implementations ---------------------------------------------
     async def send(self, data: str | bytes | bytearray | memoryview) -> None:
@@ -449,7 +521,7 @@ class WebSocketConnection(TaskOwner):
         except Exception:
             logger.exception("WebSocket handler for %s raised", self.request.path)
             code = CloseCode.INTERNAL_ERROR
-        if self._state != CLOSED:
+        if self._state is not CLOSED:
             try:
                 await self.close(code)
             except ConnectionClosed:

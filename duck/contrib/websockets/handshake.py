@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from websockets.datastructures import Headers as WSHeaders
@@ -35,6 +36,7 @@ __all__ = [
     "check_handshake",
     "check_origin",
     "is_asgi_request",
+    "select_subprotocol",
     "to_websockets_request",
 ]
 
@@ -164,6 +166,18 @@ def _netloc(hostname: str | None, port: int | None, default_port: int | None) ->
     if ":" in hostname:  # IPv6 literal
         hostname = f"[{hostname}]"
     return hostname if port is None or port == default_port else f"{hostname}:{port}"
+
+
+def select_subprotocol(available: Sequence[str], offered: Sequence[str]) -> str | None:
+    """The first of the route's subprotocols the client offered, or None (RFC 6455 §4.2.2).
+
+    With none in common the handshake still succeeds, without a subprotocol, and the client
+    decides whether it can go on (``websockets`` would refuse with 400).
+    """
+    for subprotocol in available:
+        if subprotocol in offered:
+            return subprotocol
+    return None
 
 
 def to_websockets_request(request: Request) -> WSRequest:

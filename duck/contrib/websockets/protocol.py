@@ -150,15 +150,15 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     def data_received(self, data: bytes) -> None:
         state = self._state
         ws = self._ws
-        if state != OPEN:
-            if state == CONNECTING:
+        if state is not OPEN:
+            if state is CONNECTING:
                 self._keep_early(data)
                 return
             if ws.state is _WS_OPEN:
                 return  # the handshake was refused: there is no WebSocket to read from
         ws.receive_data(data)
         events = ws.events_received()
-        if state == OPEN:
+        if state is OPEN:
             if events:
                 self._deadlines.frame_received(self._loop.time())
             for frame in events:
@@ -175,7 +175,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
                 # frames need nothing here: any frame is activity, and the state is checked below.
         # Once closing, websockets still reads the client's close frame (and drops data frames).
         self._flush()
-        if self._state == OPEN and ws.state is not _WS_OPEN:
+        if self._state is OPEN and ws.state is not _WS_OPEN:
             self._closing()
 
     def _keep_early(self, data: bytes) -> None:
@@ -188,7 +188,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def eof_received(self) -> bool:
         """The client half-closed: websockets ends its side (RFC 6455 §7.1.1); the transport then closes."""
-        if self._state != OPEN and self._ws.state is _WS_OPEN:
+        if self._state is not OPEN and self._ws.state is _WS_OPEN:
             # Gone before the handshake completed, or after it was refused: no WebSocket to close.
             self._mark_closed(CloseCode.ABNORMAL_CLOSURE)
             self._transport.close()
@@ -202,7 +202,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         """TCP is gone: wake every waiter, release what the connection buffers, leave the server's registry."""
         self._lost = True
         self._timer.cancel()
-        if self._state != CLOSED:
+        if self._state is not CLOSED:
             self._mark_closed(*close_info(self._ws))
         waiter = self._lost_waiter
         if waiter is not None and not waiter.done():
@@ -231,18 +231,14 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def shutdown(self) -> None:
         """Graceful server shutdown: close with 1001 (going away) and let the close handshake run."""
-        if self._state == CONNECTING:
+        if self._state is CONNECTING:
             self._mark_closed(CloseCode.GOING_AWAY, "server shutting down")
             self._transport.close()
-        elif self._state == OPEN:
+        elif self._state is OPEN:
             self._close_now(CloseCode.GOING_AWAY, "server shutting down")
 
     # -- handshake -----------------------------------------------------------------------------
-    async def accept(self, subprotocol: str | None = None, headers: Iterable[tuple[str, str]] | None = None) -> None:
-        if self._state == OPEN:
-            return
-        if self._state == CLOSED:
-            raise self._closed_error()
+    async def _accept(self, subprotocol: str | None, headers: Iterable[tuple[str, str]] | None) -> None:
         ws = self._ws
         if subprotocol is not None:
             ws.available_subprotocols = [subprotocol]
@@ -280,17 +276,15 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             self._read_paused = True
             self._transport.pause_reading()
 
-    async def receive(self) -> Message:
+    async def _receive(self) -> Message:
         queue = self._queue
         if queue:
             message = queue.get()
-            if self._read_paused and queue.has_room and self._state == OPEN:
+            if self._read_paused and queue.has_room and self._state is OPEN:
                 self._read_paused = False
                 self._transport.resume_reading()
             return message
-        if self._state != OPEN:
-            if self._state == CONNECTING:
-                raise RuntimeError("receive() was called before accept().")
+        if self._state is not OPEN:
             raise self._closed_error()
         if self._waiter is not None:
             raise RuntimeError("receive() is already being awaited by another task.")
@@ -305,25 +299,19 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         return message
 
     # -- sending ---------------------------------------------------------------------------------
-    async def send_text(self, data: str) -> None:
-        if self._state != OPEN:
-            raise self._send_error()
+    async def _send_text(self, data: str) -> None:
         self._ws.send_text(data.encode())
         self._flush()
         if self._flow.paused and not await self._flow.drain():
             raise self._closed_error()
 
-    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
-        if self._state != OPEN:
-            raise self._send_error()
+    async def _send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         self._ws.send_binary(data)
         self._flush()
         if self._flow.paused and not await self._flow.drain():
             raise self._closed_error()
 
-    async def send_prepared(self, frame: PreparedFrame) -> None:
-        if self._state != OPEN:
-            raise self._send_error()
+    async def _send_prepared(self, frame: PreparedFrame) -> None:
         # The shared, uncompressed bytes are valid with permessage-deflate too (RSV1 clear,
         # RFC 7692 §6): websockets' sans-I/O state is not involved, so they go straight out.
         self._transport.write(frame.frame)
@@ -333,7 +321,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     def try_send_prepared(self, frame: PreparedFrame, max_buffer: int) -> bool:
         # The broadcast fast path: one transport.write of shared bytes, no await, no queue.
         # The transport's own buffer is the per-connection queue; its size is the backlog.
-        if self._state != OPEN:
+        if self._state is not OPEN:
             return False
         transport = self._transport
         if transport.get_write_buffer_size() >= max_buffer:
@@ -342,25 +330,18 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         return True
 
     def close_nowait(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
-        if self._state == OPEN:
+        if self._state is OPEN:
             check_close(code, reason)
             self._close_now(code, reason)  # the close frame queues behind what is buffered
-        elif self._state == CONNECTING:
+        elif self._state is CONNECTING:
             self._mark_closed(code, reason)
             self._transport.close()
 
-    async def ping(self, data: bytes = b"") -> None:
-        if self._state != OPEN:
-            raise self._send_error()
+    async def _ping(self, data: bytes) -> None:
         self._ws.send_ping(data)
         self._flush()
         if self._flow.paused and not await self._flow.drain():
             raise self._closed_error()
-
-    def _send_error(self) -> Exception:
-        if self._state == CONNECTING:
-            return RuntimeError("Cannot send before accept().")
-        return self._closed_error()
 
     def _flush(self) -> None:
         """Write what websockets produced; an empty chunk means "half-close now" (SEND_EOF)."""
@@ -387,11 +368,10 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._start_close_deadline()
 
     # -- closing ---------------------------------------------------------------------------------
-    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
-        if self._state == CONNECTING:
+    async def _close(self, code: int, reason: str) -> None:
+        if self._state is CONNECTING:
             self._refuse(self._ws.reject(403, "WebSocket connection refused.\n"))
-        elif self._state == OPEN:
-            check_close(code, reason)
+        elif self._state is OPEN:
             self._close_now(code, reason)
         if self._lost:
             return
@@ -402,7 +382,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def _close_now(self, code: int, reason: str) -> None:
         """Start the closing handshake from our side (RFC 6455 §7.1.2)."""
-        if self._state == OPEN and self._ws.state is _WS_OPEN:
+        if self._state is OPEN and self._ws.state is _WS_OPEN:
             self._ws.send_close(code, reason)
             self._flush()
         self._closing()
@@ -415,7 +395,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def _closing(self) -> None:
         """websockets left OPEN: the application sees the connection closed; bound the TCP close."""
-        if self._state != CLOSED:
+        if self._state is not CLOSED:
             self._mark_closed(*close_info(self._ws))
         self._start_close_deadline()
 
@@ -437,16 +417,16 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             self._transport.resume_reading()  # keep reading: the close frame must get through
 
     def _abandon(self) -> None:
-        if self._state == OPEN:
+        if self._state is OPEN:
             self._close_now(CloseCode.GOING_AWAY, "server shutting down")
-        elif self._state == CONNECTING:
+        elif self._state is CONNECTING:
             self._mark_closed(CloseCode.GOING_AWAY, "server shutting down")
             self._transport.close()
 
     # -- the timer -------------------------------------------------------------------------------
     def _arm(self) -> None:
         """Make the one timer fire at the next deadline; an existing earlier timer re-arms itself."""
-        deadline = self._deadlines.next_deadline() if self._state == OPEN or self._deadlines.is_closing else None
+        deadline = self._deadlines.next_deadline() if self._state is OPEN or self._deadlines.is_closing else None
         if deadline is None:
             self._timer.cancel()
         else:

@@ -39,7 +39,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
-from duck.contrib.websockets.connection import Message, WebSocketConnection
+from duck.contrib.websockets.connection import ConnectionState, Message, WebSocketConnection
 from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import check_handshake
 from duck.contrib.websockets.options import face_options
@@ -47,7 +47,7 @@ from duck.contrib.websockets.upgrade import mark_websocket_view, upgrade_respons
 from duck.exceptions import ConnectionClosed, ImproperlyConfigured, WebSocketDisconnect
 from duck.http.datastructures import Headers, MultiDict
 from duck.http.request import Request
-from duck.http.response import DuckJSONEncoder, HttpResponse
+from duck.http.response import HttpResponse, compact_json
 from duck.urls import RoutePattern, URLPattern
 from duck.utils.sync import is_async_callable
 
@@ -65,9 +65,9 @@ class WebSocketState(enum.IntEnum):
 
 
 _CLIENT_STATES = {
-    "connecting": WebSocketState.CONNECTING,
-    "open": WebSocketState.CONNECTED,
-    "closed": WebSocketState.DISCONNECTED,
+    ConnectionState.CONNECTING: WebSocketState.CONNECTING,
+    ConnectionState.OPEN: WebSocketState.CONNECTED,
+    ConnectionState.CLOSED: WebSocketState.DISCONNECTED,
 }
 
 
@@ -138,7 +138,7 @@ class WebSocket:
         """CONNECTING before ``accept()``, CONNECTED after it, DISCONNECTED once the handler called ``close()``."""
         if self._app_closed:
             return WebSocketState.DISCONNECTED
-        connecting = self.connection.state == "connecting"
+        connecting = self.connection.state is ConnectionState.CONNECTING
         return WebSocketState.CONNECTING if connecting else WebSocketState.CONNECTED
 
     # -- handshake and closing -------------------------------------------------------------------
@@ -245,7 +245,7 @@ class WebSocket:
     async def send_json(self, data: Any, mode: str = "text") -> None:
         """Send ``data`` as compact JSON, in a text message (``mode="text"``) or a binary one (``"binary"``)."""
         _check_mode(mode)
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, cls=DuckJSONEncoder)
+        text = compact_json(data)
         if mode == "text":
             await self.send_text(text)
         else:

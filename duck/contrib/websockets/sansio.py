@@ -13,6 +13,7 @@ from websockets.frames import Close, Opcode
 from websockets.server import ServerProtocol
 
 from duck.contrib.websockets.enums import CloseCode
+from duck.contrib.websockets.handshake import select_subprotocol
 
 __all__ = ["DuckServerProtocol", "check_close", "close_info"]
 
@@ -39,13 +40,7 @@ class DuckServerProtocol(ServerProtocol):
         super().recv_frame(frame)
 
     def select_subprotocol(self, subprotocols: Any) -> Any:
-        available = self.available_subprotocols
-        if not available or not subprotocols:
-            return None
-        for subprotocol in available:
-            if subprotocol in subprotocols:
-                return subprotocol
-        return None
+        return select_subprotocol(self.available_subprotocols or (), subprotocols or ())
 
 
 def close_info(ws: ServerProtocol | None) -> tuple[int, str]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
@@ -40,7 +39,7 @@ from duck.contrib.websockets.options import ConnectionOptions
 from duck.contrib.websockets.upgrade import mark_websocket_view, upgrade_response
 from duck.exceptions import ConnectionClosed, ImproperlyConfigured
 from duck.http.request import Request
-from duck.http.response import DuckJSONEncoder, HttpResponse
+from duck.http.response import HttpResponse, compact_json
 
 __all__ = ["WebSocketView"]
 
@@ -129,8 +128,7 @@ class WebSocketView:
 
     async def send_json(self, data: Any, **dumps_kwargs: Any) -> None:
         """Send ``data`` as compact JSON in a text message (dates, UUIDs, decimals and sets understood)."""
-        options = {"separators": (",", ":"), "ensure_ascii": False, "cls": DuckJSONEncoder, **dumps_kwargs}
-        await self.connection.send_text(json.dumps(data, **options))
+        await self.connection.send_text(compact_json(data, **dumps_kwargs))
 
     async def ping(self, data: bytes = b"") -> None:
         await self.connection.ping(data)

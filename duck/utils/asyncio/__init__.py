@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -39,6 +40,7 @@ __all__ = [
     "current_owner",
     "get_server_loop",
     "run_coroutine_from_sync",
+    "running_loop",
     "set_server_loop",
     "shutdown_tasks",
 ]
@@ -102,8 +104,10 @@ def _target_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-def create_task_threadsafe(coro: Coroutine[Any, Any, T], *, name: str | None = None) -> concurrent.futures.Future[T]:
-    """From a worker thread, start ``coro`` as a task on the server's loop.
+def create_task_threadsafe(
+    coro: Coroutine[Any, Any, T], *, name: str | None = None, loop: asyncio.AbstractEventLoop | None = None
+) -> concurrent.futures.Future[T]:
+    """From a worker thread, start ``coro`` as a task on the server's loop (or on ``loop``).
 
     The task has the same owner it would have had on the loop: a sync handler of a
     WebSocket connection runs with that connection's context, so the task is cancelled
@@ -114,12 +118,9 @@ def create_task_threadsafe(coro: Coroutine[Any, Any, T], *, name: str | None = N
         RuntimeError: no server loop is known, or it is the calling thread's own loop
             (there, use :func:`create_task`).
     """
-    try:
-        loop = _target_loop()
-    except RuntimeError:
-        coro.close()  # never started: no "coroutine was never awaited" warning on top of the error
-        raise
-    if _running_loop() is loop:
+    if loop is None:
+        loop = _target_loop_or_close(coro)
+    if running_loop() is loop:
         coro.close()
         raise RuntimeError("create_task_threadsafe() was called on the event loop thread; use create_task().")
     result: concurrent.futures.Future[T] = concurrent.futures.Future()
@@ -128,22 +129,52 @@ def create_task_threadsafe(coro: Coroutine[Any, Any, T], *, name: str | None = N
     return result
 
 
-def run_coroutine_from_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-    """From a worker thread, run ``coro`` on the server's loop and block until it returns.
+# How often a thread blocked on the loop checks that the loop still runs: a loop torn down without
+# finishing the coroutine would otherwise leave the thread waiting forever.
+_LOOP_CHECK_INTERVAL = 1.0
+
+
+def run_coroutine_from_sync(
+    coro: Coroutine[Any, Any, T], timeout: float | None = None, *, loop: asyncio.AbstractEventLoop | None = None
+) -> T:
+    """From a worker thread, run ``coro`` on the server's loop (or on ``loop``) and block until it returns.
 
     Raises:
         TimeoutError: it took longer than ``timeout`` seconds (the task is then cancelled).
+        concurrent.futures.CancelledError: the loop closed (or the task was cancelled) first.
         RuntimeError: see :func:`create_task_threadsafe`.
     """
-    future = create_task_threadsafe(coro)
+    if loop is None:
+        loop = _target_loop_or_close(coro)
+    future = create_task_threadsafe(coro, loop=loop)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        wait = _LOOP_CHECK_INTERVAL if deadline is None else min(_LOOP_CHECK_INTERVAL, deadline - time.monotonic())
+        try:
+            return future.result(max(wait, 0.0))
+        except concurrent.futures.TimeoutError:
+            if future.done():
+                raise  # the coroutine itself raised TimeoutError
+            if deadline is not None and time.monotonic() >= deadline:
+                future.cancel()
+                raise TimeoutError(f"The coroutine did not finish within {timeout} seconds.") from None
+            if loop.is_closed():
+                future.cancel()
+                raise concurrent.futures.CancelledError(
+                    "The event loop closed before the coroutine finished."
+                ) from None
+
+
+def _target_loop_or_close(coro: Coroutine[Any, Any, Any]) -> asyncio.AbstractEventLoop:
     try:
-        return future.result(timeout)
-    except concurrent.futures.TimeoutError:
-        future.cancel()
-        raise TimeoutError(f"The coroutine did not finish within {timeout} seconds.") from None
+        return _target_loop()
+    except RuntimeError:
+        coro.close()  # never started: no "coroutine was never awaited" warning on top of the error
+        raise
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, or None (never raises, unlike asyncio.get_running_loop)."""
     try:
         return asyncio.get_running_loop()
     except RuntimeError:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from duck.contrib.websockets.dwebsocket.inbox import Inbox, Payload
 from duck.contrib.websockets.enums import CloseCode
 from duck.exceptions import ConnectionClosed
+from duck.utils.asyncio import run_coroutine_from_sync, running_loop
 
 if TYPE_CHECKING:
     from duck.contrib.websockets.connection import WebSocketConnection
@@ -156,27 +157,18 @@ class SyncWebSocket(_DWebSocket):
     def _run(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` on the connection's loop and block until it is done."""
         loop = self._loop
-        if _running_loop() is loop or loop.is_closed():
+        if running_loop() is loop or loop.is_closed():
             coro.close()  # never started: no "never awaited" warning on top of the error
             if loop.is_closed():
                 return  # the server is gone: nothing left to send to or close
             self._refuse_loop_thread("send() and close()")
-        future = asyncio.run_coroutine_threadsafe(coro, loop)
-        while True:
-            try:
-                future.result(_LOOP_CHECK_INTERVAL)
-                return
-            except ConnectionClosed:
-                return  # the connection closed while the send was on its way: dropped, as above
-            except concurrent.futures.TimeoutError:
-                if future.done():
-                    raise  # the coroutine itself timed out
-                if loop.is_closed():
-                    future.cancel()
-                    return
+        try:
+            run_coroutine_from_sync(coro, loop=loop)
+        except (ConnectionClosed, concurrent.futures.CancelledError):
+            return  # the connection (or the whole loop) closed while the send was on its way: dropped
 
     def _refuse_loop_thread(self, what: str) -> None:
-        if _running_loop() is self._loop:
+        if running_loop() is self._loop:
             _raise_on_loop(what)
 
 
@@ -241,10 +233,3 @@ def _raise_on_loop(what: str) -> NoReturn:
         f"The blocking request.websocket.{what} was called on the event loop, where it would freeze the "
         f"server; in async code use the views' awaitable face (an async def view gets one)."
     )
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None

@@ -26,6 +26,7 @@ import time
 from duck.contrib.websockets.connection import Message, WebSocketConnection
 from duck.contrib.websockets.receive_queue import ReceiveQueue
 from duck.exceptions import ConnectionClosed
+from duck.utils.asyncio import running_loop
 from duck.utils.asyncio.supervisor import spawn
 
 __all__ = ["Inbox", "Payload"]
@@ -150,7 +151,7 @@ class Inbox:
             await self._arrived.wait()
 
     def _resume_reader(self) -> None:
-        if _running_loop() is self._loop:
+        if running_loop() is self._loop:
             self._space.set()
             return
         try:
@@ -160,10 +161,3 @@ class Inbox:
 
     def __repr__(self) -> str:
         return f"<Inbox {len(self._items)} queued{' closed' if self._closed else ''}>"
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,7 +31,7 @@ from duck.conf import settings
 from duck.contrib.websockets.connection import PreparedFrame, WebSocketConnection
 from duck.contrib.websockets.groups.base import Backend, MemoryBackend
 from duck.contrib.websockets.groups.local import check_group, to_connection
-from duck.http.response import DuckJSONEncoder
+from duck.http.response import compact_json
 from duck.utils.asyncio import run_coroutine_from_sync
 from duck.utils.asyncio.supervisor import spawn
 
@@ -97,7 +96,7 @@ def prepare(message: Any) -> PreparedFrame:
         return message
     if isinstance(message, (str, bytes, bytearray, memoryview)):
         return PreparedFrame(message)
-    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, cls=DuckJSONEncoder)
+    text = compact_json(message)
     return PreparedFrame(text)
 
 

@@ -165,7 +165,7 @@ class LocalGroups:
                 continue
             if connection.try_send_prepared(frame, max_buffer):
                 sent += 1
-            elif connection._state == OPEN:  # open but over its buffer: the overflow policy applies
+            elif connection._state is OPEN:  # open but over its buffer: the overflow policy applies
                 if behind is None:
                     behind = []
                 behind.append(connection)

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from duck.conf import settings
-from duck.contrib.websockets.connection import OPEN, Message, WebSocketConnection
+from duck.contrib.websockets.connection import Message, WebSocketConnection
 from duck.contrib.websockets.dwebsocket import AsyncWebSocket, SyncWebSocket, accept_websocket, require_websocket
 from duck.contrib.websockets.dwebsocket.inbox import Inbox
 from duck.contrib.websockets.dwebsocket.threads import reserve_slot, run_in_own_thread, running_threads
@@ -31,7 +31,7 @@ class ScriptedConnection(WebSocketConnection):
 
     def __init__(self) -> None:
         super().__init__(Request("GET", "/scripted"), face_options())
-        self._state = OPEN
+        self._mark_open()
         self.incoming: asyncio.Queue[object] = asyncio.Queue()
         self.sent: list[str | bytes] = []
         self.idle = asyncio.Event()  # set while receive() waits on an empty script
@@ -44,7 +44,7 @@ class ScriptedConnection(WebSocketConnection):
     def client_closes(self, code: int = 1000) -> None:
         self.incoming.put_nowait((_CLOSE, code))
 
-    async def receive(self) -> Message:
+    async def _receive(self) -> Message:
         if self.closed:
             raise self._closed_error()
         if self.incoming.empty():
@@ -56,17 +56,13 @@ class ScriptedConnection(WebSocketConnection):
             raise self._closed_error()
         return item  # type: ignore[return-value]
 
-    async def send_text(self, data: str) -> None:
-        if self.closed:
-            raise self._closed_error()
+    async def _send_text(self, data: str) -> None:
         self.sent.append(data)
 
-    async def send_bytes(self, data: bytes | bytearray | memoryview) -> None:
-        if self.closed:
-            raise self._closed_error()
+    async def _send_bytes(self, data: bytes | bytearray | memoryview) -> None:
         self.sent.append(bytes(data))
 
-    async def close(self, code: int = 1000, reason: str = "") -> None:
+    async def _close(self, code: int, reason: str) -> None:
         self._mark_closed(code, reason)
 
 
