@@ -118,12 +118,7 @@ class View:
             def view(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[misc]
                 return cls(**initkwargs).dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
 
-        view.view_class = cls  # type: ignore[attr-defined]
-        view.view_initkwargs = initkwargs  # type: ignore[attr-defined]
-        view.__qualname__ = f"{cls.__qualname__}.as_view"
-        view.__module__ = cls.__module__
-        view.__doc__ = cls.__doc__
-        return view
+        return describe_view(view, cls, initkwargs)
 
     # -- a request -------------------------------------------------------------------------------
     def dispatch(self, request: Request, *args: Any, **kwargs: Any) -> Any:
@@ -217,3 +212,13 @@ def _check_handler(cls: type[View], method: str) -> None:
             f"{name}.{method} cannot take the request: define it as 'def {method}(self, request, ...)', "
             f"with the URL's parameters after request."
         ) from None
+
+
+def describe_view(view: Callable[..., Any], cls: type, initkwargs: dict[str, Any]) -> Callable[..., Any]:
+    """Name the function ``as_view()`` built after its class, for tracebacks, ``duck routes`` and reverse lookups."""
+    view.view_class = cls  # type: ignore[attr-defined]
+    view.view_initkwargs = initkwargs  # type: ignore[attr-defined]
+    view.__qualname__ = f"{cls.__qualname__}.as_view"
+    view.__module__ = cls.__module__
+    view.__doc__ = cls.__doc__
+    return view

@@ -40,6 +40,7 @@ from duck.contrib.websockets.upgrade import mark_websocket_view, upgrade_respons
 from duck.exceptions import ConnectionClosed, ImproperlyConfigured
 from duck.http.request import Request
 from duck.http.response import HttpResponse, compact_json
+from duck.views import describe_view
 
 __all__ = ["WebSocketView"]
 
@@ -203,13 +204,7 @@ class WebSocketView:
             instance.request, instance.args, instance.kwargs = request, args, kwargs
             return upgrade_response(request, functools.partial(_run, instance, takes_code), options())
 
-        mark_websocket_view(view)
-        view.view_class = cls  # type: ignore[attr-defined]
-        view.view_initkwargs = initkwargs  # type: ignore[attr-defined]
-        view.__qualname__ = f"{cls.__qualname__}.as_view"
-        view.__module__ = cls.__module__
-        view.__doc__ = cls.__doc__
-        return view
+        return mark_websocket_view(describe_view(view, cls, initkwargs))
 
 
 def _options(cls: type[WebSocketView], initkwargs: dict[str, Any]) -> ConnectionOptions:
