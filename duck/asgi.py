@@ -203,7 +203,7 @@ def _address(value: Any) -> tuple[str, int] | None:
 
 def _ensure_upgrade_headers(headers: Headers) -> None:
     """A websocket scope *is* an upgrade; keep ``request.is_websocket()`` true even if a server dropped them."""
-    if headers.get("upgrade", "").lower() != "websocket":
+    if (headers.get("upgrade") or "").lower() != "websocket":
         headers["upgrade"] = "websocket"
     if "upgrade" not in headers.get("connection", "").lower():
         headers["connection"] = "Upgrade"

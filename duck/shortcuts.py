@@ -45,17 +45,17 @@ def resolve_url(to: Any, /, *args: Any, **kwargs: Any) -> str:
     get_absolute_url = getattr(to, "get_absolute_url", None)
     if callable(get_absolute_url):
         return str(get_absolute_url())
-    to = str(to)
-    if to.startswith(("/", "./", "../", "http://", "https://")) and not args and not kwargs:
-        return to  # unmistakably a URL: no need to consult the URL conf
+    target = str(to)
+    if target.startswith(("/", "./", "../", "http://", "https://")) and not args and not kwargs:
+        return target  # unmistakably a URL: no need to consult the URL conf
     from duck.urls import reverse
 
     try:
-        return reverse(to, args=args or None, kwargs=kwargs or None)
+        return str(reverse(target, args=args or None, kwargs=kwargs or None))
     except NoReverseMatch:
-        if "/" not in to and "." not in to:
+        if "/" not in target and "." not in target:
             raise
-    return to
+    return target
 
 
 def redirect(to: Any, /, *args: Any, permanent: bool = False, **kwargs: Any) -> RedirectResponse:

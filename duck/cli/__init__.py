@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             parser.print_help(sys.stderr)
             return 2
-        return handler(args)
+        return int(handler(args))
     except DuckError as exc:  # CommandError, ImproperlyConfigured, ServerError: the user can fix these
         print(f"duck: error: {_one_line(str(exc))}", file=sys.stderr)
         return ERROR_STATUS

@@ -9,7 +9,7 @@ from duck.cli.project import configure_settings
 from duck.exceptions import CommandError
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "collectstatic",
         help="Copy static files into STATIC_ROOT for a web server.",

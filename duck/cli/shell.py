@@ -77,11 +77,11 @@ def _interact(names: dict[str, Any], *, plain: bool) -> None:
     banner = f"duck shell: {shown}"
     if not plain:
         try:
-            from IPython import start_ipython  # type: ignore[import-not-found]
+            from IPython import start_ipython
         except ImportError:
             pass
         else:
             print(banner)
-            start_ipython(argv=[], user_ns=names)
+            start_ipython(argv=[], user_ns=names)  # type: ignore[no-untyped-call]
             return
     code.interact(banner=banner, local=names, exitmsg="")

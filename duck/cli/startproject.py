@@ -23,7 +23,7 @@ TEMPLATE_SUFFIX = "-tpl"
 _SKIPPED = ("__pycache__", ".DS_Store")
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "startproject",
         help="Create a new project folder.",

@@ -119,7 +119,8 @@ class LazySettings:
     def SETTINGS_MODULE(self) -> str | None:  # noqa: N802 - mirrors Django's attribute name
         if self._values is None:
             self._setup()
-        return self._module_name
+        module: str | None = self._module_name
+        return module
 
     # -- access --------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:

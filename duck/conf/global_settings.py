@@ -41,7 +41,7 @@ ON_SHUTDOWN: list[str] = []
 # --- Database ---------------------------------------------------------------------------
 # Databases by alias: {"default": {"URL": "sqlite:///db.sqlite3", "OPTIONS": {create_engine() args}}}.
 # Empty: no database (startproject's settings use SQLite). DUCK_DATABASE_URL overrides default's URL.
-DATABASES: dict[str, dict] = {}
+DATABASES: dict[str, dict[str, Any]] = {}
 # Modules whose import defines the project's models: migrations, duck check and duck shell load them.
 MODELS: list[str] = []
 # Commit request.db / request.async_db when the view returns, roll back when it raises (Django's name).

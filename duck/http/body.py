@@ -9,6 +9,7 @@ anonymous temporary file as soon as it crosses the limit, so an upload of any si
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from typing import IO
@@ -31,7 +32,7 @@ class SpooledBody:
 
     __slots__ = ("_file", "_pieces", "memory_limit", "size", "temp_dir")
 
-    def __init__(self, memory_limit: int, temp_dir: str | None = None) -> None:
+    def __init__(self, memory_limit: int, temp_dir: str | os.PathLike[str] | None = None) -> None:
         self.memory_limit = memory_limit
         self.temp_dir = temp_dir
         self.size = 0

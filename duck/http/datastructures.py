@@ -122,6 +122,12 @@ class Headers:
     def raw(self) -> list[tuple[bytes, bytes]]:
         return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self._items]
 
+    @overload
+    def get(self, name: str) -> str | None: ...
+
+    @overload
+    def get(self, name: str, default: str) -> str: ...
+
     def get(self, name: str, default: str | None = None) -> str | None:
         name = name.lower()
         for key, value in self._items:
@@ -160,7 +166,9 @@ class Headers:
         self._items = [(k, v) for k, v in self._items if k != name]
 
     def pop(self, name: str, default: str | None = None) -> str | None:
-        value = self.get(name, default)
+        value = self.get(name)
+        if value is None:
+            value = default
         del self[name]
         return value
 

@@ -14,7 +14,7 @@ import json
 import mimetypes
 import os
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable, Iterator, Mapping
 from typing import IO, Any
 from urllib.parse import quote, urlsplit
 
@@ -159,7 +159,7 @@ class HttpResponse:
             headers.append((b"set-cookie", cookie.encode("latin-1")))
         return headers
 
-    async def iter_async(self) -> AsyncIterator[bytes]:
+    async def iter_async(self) -> AsyncGenerator[bytes, None]:
         yield self._content
 
     def iter_sync(self) -> Iterator[bytes]:
@@ -316,7 +316,7 @@ class StreamingResponse(HttpResponse):
     def _encode(self, chunk: bytes | str) -> bytes:
         return chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
 
-    async def iter_async(self) -> AsyncIterator[bytes]:
+    async def iter_async(self) -> AsyncGenerator[bytes, None]:
         content = self.streaming_content
         if isinstance(content, AsyncIterable):
             iterator = content.__aiter__()

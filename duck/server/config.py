@@ -40,7 +40,7 @@ class ServerConfig:
     linger_max_bytes: int = global_settings.SERVER_LINGER_MAX_BYTES
     # A body larger than this is spooled to a temporary file as it arrives (DATA_UPLOAD_MAX_MEMORY_SIZE).
     body_memory_limit: int = global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    upload_temp_dir: str | None = global_settings.FILE_UPLOAD_TEMP_DIR
+    upload_temp_dir: str | os.PathLike[str] | None = global_settings.FILE_UPLOAD_TEMP_DIR
     ssl_handshake_timeout: float = global_settings.SERVER_SSL_HANDSHAKE_TIMEOUT
 
     @classmethod

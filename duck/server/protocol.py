@@ -286,7 +286,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.conn.they_are_waiting_for_100_continue:
             # RFC 9110 §10.1.1: the limits passed, so invite the body; sent before we read any of it.
             interim = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
-            self.transport.write(self.conn.send(interim))  # type: ignore[arg-type]
+            self.transport.write(self.conn.send(interim) or b"")
         return True
 
     def _on_body(self, data: bytes) -> bool:
@@ -428,7 +428,7 @@ class HttpProtocol(asyncio.Protocol):
                 if self._flow.paused and not await self._flow.drain():
                     raise _ClientGone
         finally:
-            await pieces.aclose()  # type: ignore[attr-defined]
+            await pieces.aclose()
         if transport.is_closing():
             raise _ClientGone
         if chunked:
@@ -476,7 +476,7 @@ class HttpProtocol(asyncio.Protocol):
         protocol = response.upgrade.make_protocol()
         trailing, closed = self.conn.trailing_data
         self.state.upgrade(transport, protocol)
-        transport.set_protocol(protocol)
+        transport.set_protocol(protocol)  # type: ignore[arg-type]  # an UpgradedProtocol is an asyncio protocol
         protocol.connection_made(transport)
         if trailing:
             protocol.data_received(trailing)

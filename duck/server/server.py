@@ -20,7 +20,7 @@ import ssl
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from duck.conf import ENVIRONMENT_VARIABLE, settings
 from duck.core.lifecycle import close_databases
@@ -94,8 +94,9 @@ class Server:
         """The (host, port) actually listened on (the real port when 0 was asked)."""
         if self._bound is not None:
             return self._bound
-        if self._server is not None and self._server.sockets:
-            name = self._server.sockets[0].getsockname()
+        sockets = getattr(self._server, "sockets", None)  # asyncio.Server has them, AbstractServer does not say
+        if sockets:
+            name = sockets[0].getsockname()
             return (str(name[0]), int(name[1]))
         if self.sock is not None:
             name = self.sock.getsockname()
@@ -213,7 +214,7 @@ class Server:
         for task in state.in_flight():
             task.cancel()
         for transport in list(state.connections):
-            transport.abort()
+            cast(asyncio.Transport, transport).abort()
         state.connections.clear()
         self._remove_signal_handlers(loop)
         server, self._server = self._server, None

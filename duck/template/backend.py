@@ -60,7 +60,7 @@ class Jinja2:
         )
         # Checking every template's mtime on each render only pays off while developing.
         kwargs.setdefault("auto_reload", bool(settings.DEBUG))
-        env = factory(**kwargs)
+        env: jinja2.Environment = factory(**kwargs)
         env.globals.update({"url": url, "static": static})
         env.globals.update({name: _resolve(value) for name, value in options.get("globals", {}).items()})
         env.filters.update({name: _resolve(value) for name, value in options.get("filters", {}).items()})

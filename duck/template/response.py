@@ -7,7 +7,7 @@ iteration), so every front door sends it without knowing about templates.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from duck.http.response import HttpResponse
@@ -72,7 +72,7 @@ class TemplateResponse(HttpResponse):
         self.render()  # Content-Length needs the body
         return super().header_list()
 
-    async def iter_async(self) -> AsyncIterator[bytes]:
+    async def iter_async(self) -> AsyncGenerator[bytes, None]:
         self.render()
         yield self._content
 

@@ -323,7 +323,7 @@ class Client(BaseClient):
     def __init__(self, handler: Handler | None = None, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._finalizer: weakref.finalize | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._loop_thread: _LoopThread | None = None
         self._sessions: list[WebSocketSession] = []
 

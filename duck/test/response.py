@@ -71,7 +71,8 @@ class TestResponse:
         return name in self.headers
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        return self.headers.get(name, default)
+        value = self.headers.get(name)
+        return default if value is None else value
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names this class does not define: defer to the original response.

@@ -501,7 +501,7 @@ def _message_from(message: ASGIMessage) -> Message:
     text, data = message.get("text"), message.get("bytes")
     if (text is None) == (data is None):
         raise RuntimeError("An ASGI websocket.send message carries exactly one of 'text' and 'bytes'.")
-    return Message(OpCode.TEXT, text) if text is not None else Message(OpCode.BINARY, bytes(data))
+    return Message(OpCode.TEXT, text) if text is not None else Message(OpCode.BINARY, bytes(data or b""))
 
 
 class WebSocketSession:

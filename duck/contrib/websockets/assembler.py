@@ -50,12 +50,14 @@ class MessageAssembler:
         """Bytes of the fragmented message held so far (0 when none is in progress)."""
         return 0 if self._buffer is None else len(self._buffer)
 
-    def feed(self, opcode: Opcode, data: bytes, fin: bool) -> Message | None:
+    def feed(self, opcode: Opcode, data: bytes | bytearray | memoryview, fin: bool) -> Message | None:
         """Take one data frame; the complete message, or None while fragments are still due.
 
         Raises:
             InvalidMessage: invalid UTF-8 in a text message (1007), or a message over the cap (1009).
         """
+        if type(data) is not bytes:
+            data = bytes(data)  # websockets gives bytes; a buffer would be held past this frame
         if opcode is _TEXT or opcode is _BINARY:
             if fin:
                 return _message(opcode, data)

@@ -135,7 +135,9 @@ class Message:
 
     def __repr__(self) -> str:
         data = self.data
-        shown = data if len(data) <= 60 else data[:57] + ("..." if isinstance(data, str) else b"...")
+        shown: str | bytes = data
+        if len(data) > 60:
+            shown = data[:57] + "..." if isinstance(data, str) else data[:57] + b"..."
         return f"<Message {self.opcode.name} {shown!r}>"
 
 
@@ -270,7 +272,7 @@ class WebSocketConnection(TaskOwner):
         client = self.request.client
         return f"{client[0]}:{client[1]}" if client else "-"
 
-    def _log_close(self, was: int, code: int) -> None:
+    def _log_close(self, was: ConnectionState, code: int) -> None:
         if was is OPEN and self._opened_at:
             duration = time.monotonic() - self._opened_at
             path = self.request.get_full_path()

@@ -48,7 +48,8 @@ class WebSocketMiddleware:
         self._wrapped: dict[Any, ViewFunction] = {}  # view -> its accept_websocket wrapper, built once
 
     async def __call__(self, request: Request) -> HttpResponse:
-        return await self.get_response(request)
+        response: HttpResponse = await self.get_response(request)
+        return response
 
     async def process_view(
         self, request: Request, view_func: Any, view_args: tuple[Any, ...], view_kwargs: dict[str, Any]
@@ -67,6 +68,7 @@ class WebSocketMiddleware:
             raise BadRequest("This URL does not accept WebSocket connections.")
         wrapped = self._wrapped.get(view_func)
         if wrapped is None:
-            view = view_func.as_view() if isinstance(view_func, type) else view_func
+            view = view_func.as_view() if isinstance(view_func, type) else view_func  # type: ignore[attr-defined]
             wrapped = self._wrapped[view_func] = websocket_view(view, required=False)
-        return await wrapped(request, *view_args, **view_kwargs)
+        response: HttpResponse = await wrapped(request, *view_args, **view_kwargs)
+        return response

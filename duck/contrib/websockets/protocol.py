@@ -20,10 +20,11 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
+from websockets.typing import Subprotocol
 
 from duck.contrib.websockets.assembler import MessageAssembler
 from duck.contrib.websockets.connection import (
@@ -132,7 +133,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._ws = DuckServerProtocol(
             state=_WS_OPEN,  # the HTTP side was parsed by duck's server; only frames come now
             extensions=options.extensions or None,
-            subprotocols=options.subprotocols or None,
+            subprotocols=[Subprotocol(name) for name in options.subprotocols] or None,
             max_size=options.max_size,
             logger=_ws_logger,
         )
@@ -157,7 +158,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             if ws.state is _WS_OPEN:
                 return  # the handshake was refused: there is no WebSocket to read from
         ws.receive_data(data)
-        events = ws.events_received()
+        events = cast("list[Frame]", ws.events_received())  # after the handshake only frames come
         if state is OPEN:
             if events:
                 self._deadlines.frame_received(self._loop.time())
@@ -241,7 +242,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     async def _accept(self, subprotocol: str | None, headers: Iterable[tuple[str, str]] | None) -> None:
         ws = self._ws
         if subprotocol is not None:
-            ws.available_subprotocols = [subprotocol]
+            ws.available_subprotocols = [Subprotocol(subprotocol)]
         response = ws.accept(to_websockets_request(self.request))
         if response.status_code != 101:
             self._refuse(response)
@@ -296,7 +297,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
                 self._waiter = None
         if message is _CLOSED_SENTINEL:
             raise self._closed_error()
-        return message
+        return cast(Message, message)
 
     # -- sending ---------------------------------------------------------------------------------
     async def _send_text(self, data: str) -> None:

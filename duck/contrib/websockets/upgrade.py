@@ -17,7 +17,7 @@ their view callables (and on ``WebSocketView`` itself), which ``WebSocketMiddlew
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from duck.contrib.websockets.asgi import run_asgi
 from duck.contrib.websockets.protocol import WebSocketProtocol
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from duck.http.request import Request
 
 __all__ = ["HANDLES_WEBSOCKETS", "WebSocketUpgrade", "handles_websockets", "mark_websocket_view", "upgrade_response"]
+
+V = TypeVar("V")
 
 # The attribute that marks a view (or view class) as answering WebSocket handshakes itself.
 HANDLES_WEBSOCKETS = "handles_websockets"
@@ -95,7 +97,7 @@ def upgrade_response(
     return UpgradeResponse(WebSocketUpgrade(request, handler, options, on_unused))
 
 
-def mark_websocket_view(view: Any) -> Any:
+def mark_websocket_view(view: V) -> V:
     """Mark ``view`` as answering WebSocket handshakes itself (returns it)."""
     setattr(view, HANDLES_WEBSOCKETS, True)
     return view

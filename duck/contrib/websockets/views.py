@@ -28,7 +28,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from duck.conf import on_setting_changed
 from duck.contrib.websockets import groups
@@ -196,7 +196,7 @@ class WebSocketView:
             if cache[1] != _settings_generation:
                 cache[0] = _options(cls, initkwargs)
                 cache[1] = _settings_generation
-            return cache[0]
+            return cast(ConnectionOptions, cache[0])
 
         async def view(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
             check_handshake(request)  # a refusal is an HttpError: the dispatcher answers it

@@ -123,10 +123,6 @@ supervisor = TaskSupervisor()
 current_owner: contextvars.ContextVar[TaskOwner | None] = contextvars.ContextVar("duck_task_owner", default=None)
 
 
-# loop.create_task(context=...) arrived in Python 3.11.
-_CREATE_TASK_TAKES_CONTEXT = sys.version_info >= (3, 11)
-
-
 def spawn(
     coro: Coroutine[Any, Any, Any],
     *,
@@ -147,7 +143,7 @@ def spawn(
     loop = asyncio.get_running_loop()
     if context is None:
         task = loop.create_task(coro, name=name)
-    elif _CREATE_TASK_TAKES_CONTEXT:
+    elif sys.version_info >= (3, 11):
         task = loop.create_task(coro, name=name, context=context)
     else:  # Python 3.10: a task copies the context it is created in, which gives the same values
         task = context.run(loop.create_task, coro, name=name)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from duck.contrib.websockets.connection import WebSocketConnection
 from duck.contrib.websockets.dwebsocket.facade import AsyncWebSocket, SyncWebSocket
@@ -88,9 +88,10 @@ def websocket_view(view: ViewFunction, *, required: bool) -> ViewFunction:
             if required:
                 raise BadRequest("This URL accepts WebSocket connections only.")
             if is_async:
-                return await view(request, *args, **kwargs)
-            return await run_sync(view, request, *args, **kwargs)
-        return _upgrade(request, view, is_async, args, kwargs)
+                response: HttpResponse = await view(request, *args, **kwargs)
+                return response
+            return cast(HttpResponse, await run_sync(view, request, *args, **kwargs))
+        return cast(HttpResponse, _upgrade(request, view, is_async, args, kwargs))
 
     functools.update_wrapper(wrapper, view)
     wrapper.accept_websocket = True  # type: ignore[attr-defined]

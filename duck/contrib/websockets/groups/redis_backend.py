@@ -395,7 +395,7 @@ class RedisBackend(Backend):
 
     async def _connect(self, subscriber: AbstractConnection) -> None:
         try:
-            await asyncio.wait_for(subscriber.connect(), self.timeout)
+            await asyncio.wait_for(subscriber.connect(), self.timeout)  # type: ignore[no-untyped-call]
         except self._errors:
             self._down = True
             self._wake_all()
