@@ -82,6 +82,6 @@ def _interact(names: dict[str, Any], *, plain: bool) -> None:
             pass
         else:
             print(banner)
-            start_ipython(argv=[], user_ns=names)  # type: ignore[no-untyped-call]
+            start_ipython(argv=[], user_ns=names)
             return
     code.interact(banner=banner, local=names, exitmsg="")
