@@ -179,6 +179,9 @@ WEBSOCKET_ALLOWED_ORIGINS: list[str] = []
 WEBSOCKET_REQUIRE_ORIGIN = False
 # Negotiate permessage-deflate (RFC 7692) when the client offers it.
 WEBSOCKET_COMPRESSION = True
+# Seconds a compressed connection may go without compressing before its zlib contexts (~40 KiB) are
+# freed (checked once per period: freed after 1-2 periods); None keeps them for the connection's life.
+WEBSOCKET_COMPRESSION_IDLE_RELEASE: float | None = 10.0
 # Largest message assembled from fragments (or decompressed), in bytes: close 1009 above it.
 WEBSOCKET_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
 # Seconds between keepalive pings; None disables them.

@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -39,24 +40,38 @@ def frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
     return head + b"\0\0\0\0" + payload
 
 
-def handshake(path: str = "/ws/echo") -> bytes:
+def handshake(path: str = "/ws/echo", deflate: bool = False) -> bytes:
+    # With ``deflate``, the offer browsers send (RFC 7692): any client window the server picks.
+    offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if deflate else ""
     return (
         f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        f"Sec-WebSocket-Key: {_KEY}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
     ).encode()
+
+
+def compressed_frame(opcode: int, payload: bytes) -> bytes:
+    """A client message compressed as RFC 7692 §7.2.1 says, from an empty 512-byte window (valid first message)."""
+    compressor = zlib.compressobj(wbits=-9)
+    data = (compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    head = bytearray(frame(opcode, data))
+    head[0] |= 0x40  # RSV1: the message is compressed
+    return bytes(head)
 
 
 async def _open(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     return await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), WAIT)
 
 
-async def _upgrade(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _upgrade(port: int, deflate: bool = False) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     reader, writer = await _open(port)
-    writer.write(handshake())
+    writer.write(handshake(deflate=deflate))
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
     if not head.startswith(b"HTTP/1.1 101"):
         writer.close()
         raise RuntimeError(f"handshake refused: {head[:40]!r}")
+    if deflate and b"permessage-deflate" not in head.lower():
+        writer.close()
+        raise RuntimeError("permessage-deflate was not negotiated")
     return reader, writer
 
 

@@ -31,15 +31,20 @@ def _trim() -> None:
 
 
 def stats(request: Request) -> HttpResponse:
-    """RSS and the live connection objects, after a full collection (what a leak would keep)."""
+    """RSS and the live connection objects, after a full collection (what a leak would keep).
+
+    ``deflate_holding``: WebSocket connections whose permessage-deflate zlib contexts are allocated.
+    """
     gc.collect()
     _trim()
-    counts = {"http": 0, "websocket": 0}
+    counts = {"http": 0, "websocket": 0, "deflate_holding": 0}
     for obj in gc.get_objects():
         if isinstance(obj, HttpProtocol):
             counts["http"] += 1
         elif isinstance(obj, WebSocketProtocol):
             counts["websocket"] += 1
+            deflate = obj._deflate
+            counts["deflate_holding"] += deflate is not None and deflate.holding
     return JsonResponse({"rss": rss_bytes(), **counts})
 
 

@@ -1,4 +1,5 @@
-"""When a WebSocket connection must act next: receive timeout, keepalive pings, close timeout.
+"""When a WebSocket connection must act next: receive timeout, keepalive pings, close timeout,
+and the idleness check of its compression contexts.
 
 A pure object, driven by the clock values it is given (no asyncio, no socket): the I/O glue tells
 it what happened (a frame arrived, a ping went out, the closing handshake started), asks it for the
@@ -37,11 +38,15 @@ class Deadlines:
         ping_interval: seconds of silence from the client before a keepalive ping.
         ping_timeout: seconds a ping may stay unanswered (1011); None waits ``ping_interval`` again.
         close_timeout: seconds the closing handshake may take once started.
+        compression_idle: seconds between idleness checks of held compression contexts
+            (None: they are never released).
     """
 
     __slots__ = (
         "_close_at",
         "_close_timeout",
+        "_compression_check_at",
+        "_compression_idle",
         "_last_frame",
         "_ping_interval",
         "_ping_sent",
@@ -57,6 +62,7 @@ class Deadlines:
         ping_interval: float | None = None,
         ping_timeout: float | None = None,
         close_timeout: float = 5.0,
+        compression_idle: float | None = None,
     ) -> None:
         self._receive_timeout = receive_timeout
         self._ping_interval = ping_interval
@@ -65,6 +71,8 @@ class Deadlines:
         self._last_frame = now
         self._ping_sent: float | None = None  # when the unanswered ping went out; None: none is waiting
         self._close_at: float | None = None
+        self._compression_idle = compression_idle
+        self._compression_check_at: float | None = None  # None: no contexts held, nothing to check
 
     # -- what happened ----------------------------------------------------------------------------
     def frame_received(self, now: float) -> None:
@@ -81,6 +89,20 @@ class Deadlines:
         if self._close_at is None:
             self._close_at = now + self._close_timeout
 
+    def compression_held(self, now: float) -> None:
+        """Compression contexts were allocated (or were used since the last check): check again later."""
+        if self._compression_idle is not None:
+            self._compression_check_at = now + self._compression_idle
+
+    def compression_released(self) -> None:
+        """The contexts were freed: nothing to check until they are allocated again."""
+        self._compression_check_at = None
+
+    def compression_check_due(self, now: float) -> bool:
+        """Whether the contexts' idleness must be checked now (never once closing: they go with the core)."""
+        check_at = self._compression_check_at
+        return check_at is not None and self._close_at is None and now >= check_at
+
     @property
     def is_closing(self) -> bool:
         return self._close_at is not None
@@ -93,9 +115,9 @@ class Deadlines:
         deadline = None
         if self._receive_timeout is not None:
             deadline = self._last_frame + self._receive_timeout
-        keepalive = self._keepalive_deadline()
-        if keepalive is not None and (deadline is None or keepalive < deadline):
-            deadline = keepalive
+        for other in (self._keepalive_deadline(), self._compression_check_at):
+            if other is not None and (deadline is None or other < deadline):
+                deadline = other
         return deadline
 
     def _keepalive_deadline(self) -> float | None:

@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from websockets.extensions.base import ServerExtensionFactory
-from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from duck.conf import settings
+from duck.contrib.websockets.deflate import LazyDeflateFactory
 from duck.exceptions import ImproperlyConfigured
 
 
-def _deflate_factory() -> ServerPerMessageDeflateFactory:
+def _deflate_factory(idle_release: float | None) -> LazyDeflateFactory:
     # RFC 7692 §7.1: a 4 KiB window (12 bits) and memLevel 5 keep zlib's state per connection
-    # near 40 KiB instead of ~300 KiB with zlib's defaults, for most of the compression ratio.
-    return ServerPerMessageDeflateFactory(
+    # near 40 KiB instead of ~300 KiB with zlib's defaults, for most of the compression ratio;
+    # it exists only while the connection compresses (duck/contrib/websockets/deflate.py).
+    return LazyDeflateFactory(
+        keep_history=idle_release is not None,
         server_max_window_bits=12,
         client_max_window_bits=12,
         compress_settings={"memLevel": 5},
@@ -40,10 +42,13 @@ class ConnectionOptions:
         write_high_water: bytes buffered for a slow reader before ``send_*`` waits for the socket.
         subprotocols: the subprotocols the route speaks, in order of preference.
         extensions: ``websockets`` extension factories to negotiate (permessage-deflate).
+        compression_idle_release: seconds without compressing after which a connection's zlib
+            contexts are freed (checked once per period); None keeps them.
     """
 
     __slots__ = (
         "close_timeout",
+        "compression_idle_release",
         "extensions",
         "max_frame_size",
         "max_message_size",
@@ -68,6 +73,7 @@ class ConnectionOptions:
         receive_high_water: int = 1024 * 1024,
         subprotocols: Sequence[str] = (),
         compression: bool = False,
+        compression_idle_release: float | None = None,
     ) -> None:
         self.receive_timeout = _positive_or_none(receive_timeout)
         self.max_frame_size = max_frame_size
@@ -80,7 +86,10 @@ class ConnectionOptions:
         if isinstance(subprotocols, str):
             raise ImproperlyConfigured(f"SUBPROTOCOLS must be a list of strings: write [{subprotocols!r}].")
         self.subprotocols = tuple(subprotocols)
-        self.extensions: list[ServerExtensionFactory] = [_deflate_factory()] if compression else []
+        self.compression_idle_release = _positive_or_none(compression_idle_release) if compression else None
+        self.extensions: list[ServerExtensionFactory] = (
+            [_deflate_factory(self.compression_idle_release)] if compression else []
+        )
 
     @classmethod
     def from_settings(
@@ -115,6 +124,7 @@ class ConnectionOptions:
             receive_high_water=settings.WEBSOCKET_RECEIVE_HIGH_WATER,
             subprotocols=subprotocols,
             compression=settings.WEBSOCKET_COMPRESSION,
+            compression_idle_release=settings.WEBSOCKET_COMPRESSION_IDLE_RELEASE,
         )
 
     @property

@@ -37,6 +37,7 @@ from duck.contrib.websockets.connection import (
     WebSocketConnection,
 )
 from duck.contrib.websockets.deadlines import Deadlines, Due
+from duck.contrib.websockets.deflate import LazyDeflate
 from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import to_websockets_request
 from duck.contrib.websockets.receive_queue import ReceiveQueue
@@ -82,12 +83,15 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
       if nothing arrives within ``ping_timeout`` the connection fails with **1011**;
     - ``close_timeout``: once a close frame was sent or received, the TCP connection is
       dropped if the client has not closed it within that time (RFC 6455 §7.1.1: the server
-      closes TCP first, with a half-close once the close frames are exchanged).
+      closes TCP first, with a half-close once the close frames are exchanged);
+    - ``compression_idle_release``: while permessage-deflate holds zlib contexts, every that
+      many seconds: if nothing was compressed or decompressed since the last look, they are freed.
     """
 
     __slots__ = (
         "_assembler",
         "_deadlines",
+        "_deflate",
         "_early",
         "_flow",
         "_handler",
@@ -119,6 +123,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._lost_waiter: asyncio.Future[None] | None = None
         self._timer: LazyTimer = None  # type: ignore[assignment]  # set by connection_made (needs the loop)
         self._deadlines: Deadlines = None  # type: ignore[assignment]  # set by connection_made
+        self._deflate: LazyDeflate | None = None  # set by _accept when its contexts may be released
         # Called once when the connection is gone (the server forgets it there); set by the server.
         self.on_released: Callable[[], None] | None = None
 
@@ -143,6 +148,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             ping_interval=options.ping_interval,
             ping_timeout=options.ping_timeout,
             close_timeout=options.close_timeout,
+            compression_idle=options.compression_idle_release,
         )
         context = contextvars.copy_context()
         context.run(current_owner.set, self)  # tasks created by the handler belong to this connection
@@ -220,6 +226,9 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         The websockets core holds the partial frame being read, and the compression contexts
         (tens of KiB); unread complete messages are dropped too, since nobody can answer them.
         """
+        deflate, self._deflate = self._deflate, None
+        if deflate is not None:
+            deflate.on_allocate = None  # the extension pointed back here: no cycle outlives the connection
         self._ws = _released_core()
         self._queue.clear()
         self._early = None
@@ -251,11 +260,23 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             response.headers[name] = value
         self._transport.write(response.serialize())
         self.subprotocol = ws.subprotocol
+        if self.options.compression_idle_release is not None:
+            self._watch_compression(ws)
         self._mark_open()
         self._arm()
         early, self._early = self._early, None
         if early:
             self.data_received(bytes(early))
+
+    def _watch_compression(self, ws: DuckServerProtocol) -> None:
+        for extension in ws.extensions:
+            if isinstance(extension, LazyDeflate):
+                extension.on_allocate = self._compression_allocated
+                self._deflate = extension
+
+    def _compression_allocated(self) -> None:
+        self._deadlines.compression_held(self._loop.time())
+        self._arm()
 
     def _refuse(self, response: Any) -> None:
         """Answer the upgrade request with an HTTP error instead of 101, then close."""
@@ -440,6 +461,8 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         now = self._loop.time() + _TIMER_SLACK
         if self._read_paused and not deadlines.is_closing:
             deadlines.frame_received(now)  # we stopped reading, not the client: it is not idle
+        if deadlines.compression_check_due(now):
+            self._check_compression(now)
         due = deadlines.due(now)
         if due is Due.CLOSE_TIMEOUT:
             self._transport.abort()  # the client never finished closing
@@ -459,6 +482,17 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             self._flush()
             deadlines.ping_sent(self._loop.time())
         self._arm()
+
+    def _check_compression(self, now: float) -> None:
+        """Free the zlib contexts if nothing was compressed or decompressed since the last check."""
+        deflate = self._deflate
+        if deflate is not None and deflate.used:
+            deflate.used = False
+            self._deadlines.compression_held(now)
+        elif deflate is None or deflate.release():
+            self._deadlines.compression_released()
+        else:
+            self._deadlines.compression_held(now)  # half-way through a fragmented message: later
 
 
 _RELEASED_CORE: DuckServerProtocol | None = None
