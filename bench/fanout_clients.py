@@ -8,8 +8,10 @@ reading it. The figures are then the server's, however slow the clients are. A f
 handshake and a minimal parser of the server's unmasked frames. Lines on stdin/stdout:
 
 - prints ``ready N`` once every connection got its "welcome" (it is in the room);
-- prints ``done ROUND FIRST LAST`` once every connection received the message ``"ROUND T0"``:
-  the kernel arrival times (``time.time()`` clock) of the first and the last copy;
+- prints ``done ROUND FIRST LAST FINISHED CPU`` once every connection received the message
+  ``"ROUND T0"``: the kernel arrival times (``time.time()`` clock) of the first and the last copy,
+  when this process had read and parsed the last one, and the CPU seconds (user + system) it
+  spent since its previous line: what shows whether the clients kept up;
 - exits, closing every connection, on ``quit`` or end of stdin.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import os
+import resource
 import selectors
 import socket
 import struct
@@ -38,6 +41,7 @@ class Room:
         self.size = size
         self.welcomed = 0
         self.rounds: dict[bytes, list[float]] = {}  # round -> [count, first, last]
+        self.cpu = _cpu_seconds()
 
     def on_text(self, payload: bytes, arrived: float) -> None:
         if payload == b"welcome":
@@ -51,8 +55,15 @@ class Room:
         seen[1] = min(seen[1], arrived)
         seen[2] = max(seen[2], arrived)
         if seen[0] == self.size:
-            print(f"done {round_id.decode()} {seen[1]:.6f} {seen[2]:.6f}", flush=True)
+            finished, cpu = time.time(), _cpu_seconds()
+            spent, self.cpu = cpu - self.cpu, cpu
+            print(f"done {round_id.decode()} {seen[1]:.6f} {seen[2]:.6f} {finished:.6f} {spent:.6f}", flush=True)
             del self.rounds[round_id]
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 class Connection:
