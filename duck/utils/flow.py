@@ -20,27 +20,28 @@ __all__ = ["LazyTimer", "WriteFlow"]
 
 
 class WriteFlow:
-    """Whether a transport's write buffer has room, and a way for senders to wait until it has."""
+    """Whether a transport's write buffer has room, and a way for senders to wait until it has.
 
-    __slots__ = ("_lost", "_paused", "_waiter")
+    Attributes:
+        paused: True while the transport's buffer is above its high-water mark (read it, never
+            set it: :meth:`pause` and :meth:`resume` do). A plain attribute, not a property:
+            every WebSocket send and every broadcast member reads it.
+    """
+
+    __slots__ = ("_lost", "_waiter", "paused")
 
     def __init__(self) -> None:
-        self._paused = False
+        self.paused = False
         self._lost = False
         self._waiter: asyncio.Future[None] | None = None
 
-    @property
-    def paused(self) -> bool:
-        """True while the transport's buffer is above its high-water mark."""
-        return self._paused
-
     def pause(self) -> None:
         """The transport's ``pause_writing``."""
-        self._paused = True
+        self.paused = True
 
     def resume(self) -> None:
         """The transport's ``resume_writing``: wake every sender."""
-        self._paused = False
+        self.paused = False
         self._wake()
 
     def lost(self) -> None:
@@ -54,7 +55,7 @@ class WriteFlow:
         One future is shared by every waiting sender and shielded, so that one sender's
         cancellation does not wake (or cancel) the others.
         """
-        while self._paused and not self._lost:
+        while self.paused and not self._lost:
             waiter = self._waiter
             if waiter is None or waiter.done():
                 waiter = self._waiter = asyncio.get_running_loop().create_future()

@@ -343,10 +343,14 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     def try_send_prepared(self, frame: PreparedFrame, max_buffer: int) -> bool:
         # The broadcast fast path: one transport.write of shared bytes, no await, no queue.
         # The transport's own buffer is the per-connection queue; its size is the backlog.
+        # While the transport has not paused us its buffer is at most the high-water mark, so
+        # it is only asked for its size when paused or when max_buffer is not above that mark.
         if self._state is not OPEN:
             return False
         transport = self._transport
-        if transport.get_write_buffer_size() >= max_buffer:
+        if (
+            self._flow.paused or max_buffer <= self.options.write_high_water
+        ) and transport.get_write_buffer_size() >= max_buffer:
             return False
         transport.write(frame.frame)
         return True

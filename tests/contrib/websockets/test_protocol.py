@@ -595,6 +595,24 @@ async def test_send_prepared_writes_the_same_frame_bytes_to_each_connection():
         await finish(session)
 
 
+async def test_try_send_prepared_refuses_exactly_at_max_buffer_above_and_below_the_high_water_mark():
+    """Unpaused, the buffer is under the 64 KiB high-water mark; the size is asked for only when it matters."""
+    session = await start()
+    transport, protocol = session.transport, session.protocol
+    transport.buffering = True  # a reader that stopped reading
+    frame = PreparedFrame("x" * 30_000)
+    assert protocol.try_send_prepared(frame, 1024 * 1024)  # unpaused, far below 1 MiB
+    assert not protocol.try_send_prepared(frame, 30_000)  # a cap below the high-water mark: asked, refused
+    while not transport.paused:
+        assert protocol.try_send_prepared(frame, 1024 * 1024)
+    while transport.pending < 1024 * 1024:  # paused, but under the cap: still taken
+        assert protocol.try_send_prepared(frame, 1024 * 1024)
+    assert not protocol.try_send_prepared(frame, 1024 * 1024)  # at the cap: the overflow policy's turn
+    transport.drain()
+    assert protocol.try_send_prepared(frame, 1024 * 1024)
+    await finish(session)
+
+
 async def test_repr_names_the_path_and_state():
     session = await start()
     assert repr(session.protocol) == "<WebSocketProtocol /ws open>"

@@ -155,23 +155,26 @@ class LocalGroups:
         members = self._groups.get(group)
         if not members:
             return 0
-        excluded = exclude if isinstance(exclude, int) or exclude is None else id(exclude)
-        sent = 0
-        behind: list[WebSocketConnection] | None = None
         # A snapshot of the pointers, not of the message: closing a slow member below (or any
-        # close callback) may change the set, and a set must not change while iterated.
-        for connection in tuple(members):
-            if id(connection) == excluded:
-                continue
-            if connection.try_send_prepared(frame, max_buffer):
-                sent += 1
-            elif connection._state is OPEN:  # open but over its buffer: the overflow policy applies
-                if behind is None:
-                    behind = []
-                behind.append(connection)
+        # close callback) may change the set, and a set must not change while iterated. The
+        # excluded member is taken out of it once (in C), not compared with every member.
+        targets = list(members)
+        if isinstance(exclude, int):
+            exclude = next((connection for connection in targets if id(connection) == exclude), None)
+        if exclude is not None and exclude in members:
+            targets.remove(exclude)
+        missed = 0
+        behind: list[WebSocketConnection] | None = None
+        for connection in targets:
+            if not connection.try_send_prepared(frame, max_buffer):
+                missed += 1
+                if connection._state is OPEN:  # open but over its buffer: the overflow policy applies
+                    if behind is None:
+                        behind = []
+                    behind.append(connection)
         if behind:
             self._overflow(group, behind, overflow_policy, max_buffer)
-        return sent
+        return len(targets) - missed
 
     @staticmethod
     def _overflow(group: str, behind: list[WebSocketConnection], policy: str, max_buffer: int) -> None:
