@@ -8,7 +8,7 @@ RFC 6455 to drive a server as fast as one core allows, so that the server, not t
 what a run measures.
 
 - The handshake is a fixed request; the response must be ``101`` (its ``Sec-WebSocket-Accept``
-  is not checked, nor are extensions offered, so no server compresses).
+  is not checked). No extension is offered, so no server compresses, except in ``idle --deflate``.
 - Every message a connection sends is the same text frame, masked once up front with a fixed
   key (RFC 6455 §5.3 wants unpredictable keys against proxy cache poisoning; the servers cannot
   tell, and unmask every frame as usual). Sending is one ``transport.write`` of those bytes.
@@ -18,7 +18,10 @@ what a run measures.
   (closed loop; ``--window N`` keeps N messages in flight instead). A warm-up precedes the
   measured window, at both ends of which the server's CPU time is read from ``/proc``.
 - ``idle``: opens ``--connections`` connections in batches, sends nothing, and reads the
-  server's ``VmRSS`` before and after.
+  server's ``VmRSS`` before and after. ``--deflate`` offers permessage-deflate as browsers do
+  (``client_max_window_bits``) and counts the connections that got it; ``--talk`` has each
+  connection send one message first (compressed, RFC 7692 §7.2.1, where deflate was agreed) and
+  read the echo, then stay silent ``--settle`` seconds.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import os
 import resource
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +56,16 @@ def masked_frame(opcode: int, payload: bytes, mask: bytes = _MASK) -> bytes:
     return header + mask + masked
 
 
-def handshake_request(port: int, path: str) -> bytes:
+# What Chromium and Firefox offer: permessage-deflate, any client window size the server picks.
+DEFLATE_OFFER = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+
+
+def handshake_request(port: int, path: str, deflate: bool = False) -> bytes:
     key = base64.b64encode(os.urandom(16)).decode()
+    offer = DEFLATE_OFFER if deflate else ""
     return (
         f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:{port}\r\n{offer}\r\n"
     ).encode()
 
 
@@ -83,6 +92,8 @@ class Client(asyncio.Protocol):
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.sent: collections.deque[float] = collections.deque()
         self.running = False
+        self.deflate = False  # the server accepted permessage-deflate
+        self.echoed: asyncio.Future[None] | None = None  # set by the idle run's one exchange
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -115,6 +126,7 @@ class Client(asyncio.Protocol):
                 self.transport.close()
                 return
             self.open = True
+            self.deflate = b"permessage-deflate" in head.lower()
             self.opened.set_result(None)
         self._frames()
 
@@ -137,6 +149,8 @@ class Client(asyncio.Protocol):
                 return
             opcode = buffer[0] & 0x0F
             if opcode in (_OP_TEXT, _OP_BINARY):
+                if self.echoed is not None and not self.echoed.done():
+                    self.echoed.set_result(None)
                 sent = self.sent.popleft() if self.sent else None
                 if self.running:
                     now = time.perf_counter()
@@ -154,14 +168,22 @@ class Client(asyncio.Protocol):
 
 
 async def open_connections(
-    port: int, path: str, count: int, batch: int, frame: bytes, window: int, stats: Stats | None
+    port: int,
+    path: str,
+    count: int,
+    batch: int,
+    frame: bytes,
+    window: int,
+    stats: Stats | None,
+    deflate: bool = False,
 ) -> list[Client]:
     """Open ``count`` connections, ``batch`` handshakes at a time (a burst would overflow accept backlogs)."""
     loop = asyncio.get_running_loop()
     clients: list[Client] = []
     while len(clients) < count:
         wave = [
-            Client(handshake_request(port, path), frame, window, stats) for _ in range(min(batch, count - len(clients)))
+            Client(handshake_request(port, path, deflate), frame, window, stats)
+            for _ in range(min(batch, count - len(clients)))
         ]
         for client in wave:
             await loop.create_connection(lambda c=client: c, "127.0.0.1", port)
@@ -227,21 +249,48 @@ async def echo(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def compressed_frame(payload: bytes) -> bytes:
+    """A client text message compressed as RFC 7692 §7.2.1 says (RSV1 set, the 0x00 0x00 0xff 0xff tail removed).
+
+    Compressed from an empty window with 9 window bits: valid whatever client_max_window_bits
+    the server chose, and as the first message of any connection.
+    """
+    compressor = zlib.compressobj(wbits=-9)
+    data = (compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    frame = bytearray(masked_frame(_OP_TEXT, data))
+    frame[0] |= 0x40  # RSV1: "this message is compressed"
+    return bytes(frame)
+
+
+async def exchange(clients: list[Client], plain: bytes, compressed: bytes) -> None:
+    """Each client sends one message (compressed where deflate was agreed) and waits for its echo."""
+    loop = asyncio.get_running_loop()
+    for client in clients:
+        client.echoed = loop.create_future()
+        client.transport.write(compressed if client.deflate else plain)
+    await asyncio.wait_for(asyncio.gather(*(client.echoed for client in clients if client.echoed)), 60)
+
+
 async def idle(args: argparse.Namespace) -> dict[str, Any]:
-    frame = masked_frame(_OP_TEXT, b"warm-up")
+    payload = b'{"user": "ann", "text": "hello, is anyone in this room?"}'
+    plain, compressed = masked_frame(_OP_TEXT, payload), compressed_frame(payload)
     # One connection and one echo first, so lazily built state (URL conf, caches) is not counted.
-    warm = await open_connections(args.port, args.path, 1, 1, frame, 1, None)
-    warm[0].transport.write(frame)
+    warm = await open_connections(args.port, args.path, 1, 1, plain, 1, None, args.deflate)
+    await exchange(warm, plain, compressed)
     await asyncio.sleep(1.0)
     before = rss_kib(args.server_pid)
-    clients = await open_connections(args.port, args.path, args.connections, args.batch, frame, 1, None)
-    await asyncio.sleep(args.settle)  # the server finishes starting each connection's handler
+    clients = await open_connections(args.port, args.path, args.connections, args.batch, plain, 1, None, args.deflate)
+    if args.talk:  # every connection uses its compression contexts once, then falls silent
+        await exchange(clients, plain, compressed)
+    await asyncio.sleep(args.settle)  # the server finishes starting each handler (and releases idle contexts)
     after = rss_kib(args.server_pid)
     alive = sum(client.open for client in clients)
+    negotiated = sum(client.deflate for client in clients)
     close_all(clients + warm)
     return {
         "opened": len(clients),
         "alive": alive,
+        "deflate": negotiated,
         "rss_before_kib": before,
         "rss_after_kib": after,
         "kib_per_connection": (after - before) / max(len(clients), 1),
@@ -269,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first (echo)")
     parser.add_argument("--batch", type=int, default=200, help="handshakes in flight at once (idle)")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds before reading RSS (idle)")
+    parser.add_argument("--deflate", action="store_true", help="offer permessage-deflate as browsers do (idle)")
+    parser.add_argument("--talk", action="store_true", help="one message per connection before going idle (idle)")
     args = parser.parse_args(argv)
     raise_fd_limit()
     coroutine = echo(args) if args.mode == "echo" else idle(args)
