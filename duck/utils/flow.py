@@ -98,6 +98,20 @@ class LazyTimer:
         if handle is not None:
             handle.cancel()
 
+    def close(self) -> None:
+        """Cancel, and forget the callback for good.
+
+        The callback is usually a bound method of the timer's owner, which holds the timer: a
+        reference cycle that only the cyclic garbage collector would break. Closing it when the
+        owner is done lets reference counting free both at once.
+        """
+        self.cancel()
+        self._callback = _nothing
+
     def _fire(self) -> None:
         self._handle = None
         self._callback()
+
+
+def _nothing() -> None:
+    """What a closed :class:`LazyTimer` calls, should a stale handle still fire."""

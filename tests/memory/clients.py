@@ -139,10 +139,10 @@ async def many(count: int, concurrency: int, make: Callable[[], Awaitable[None]]
     return failures
 
 
-def stats(port: int) -> dict[str, int]:
-    """The server's RSS and live connection objects (the memory project's /stats)."""
+def stats(port: int, path: str = "/stats") -> dict[str, int]:
+    """The server's RSS and live connection objects (the memory project's /stats, or /live)."""
     with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
-        sock.sendall(b"GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        sock.sendall(b"GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % path.encode())
         data = b""
         while chunk := sock.recv(65536):
             data += chunk

@@ -8,6 +8,7 @@ import os
 
 from duck.contrib.websockets import WebSocketView
 from duck.contrib.websockets.protocol import WebSocketProtocol
+from duck.contrib.websockets.sansio import DuckServerProtocol
 from duck.http.request import Request
 from duck.http.response import HttpResponse, JsonResponse, PlainTextResponse
 from duck.server.protocol import HttpProtocol
@@ -48,6 +49,20 @@ def stats(request: Request) -> HttpResponse:
     return JsonResponse({"rss": rss_bytes(), **counts})
 
 
+def live(request: Request) -> HttpResponse:
+    """WebSocket connections and websockets cores still in memory, *without* a collection first.
+
+    With the cyclic garbage collector off (``gc.disable()`` in the run's settings) anything counted
+    here after its connection closed is kept by a reference cycle, not freed at once.
+    """
+    objects = gc.get_objects()
+    counts = {
+        "websocket": sum(isinstance(obj, WebSocketProtocol) for obj in objects),
+        "core": sum(isinstance(obj, DuckServerProtocol) for obj in objects),
+    }
+    return JsonResponse(counts)
+
+
 async def ping(request: Request) -> HttpResponse:
     return PlainTextResponse("pong")
 
@@ -66,6 +81,7 @@ class Echo(WebSocketView):
 
 urlpatterns = [
     path("/stats", stats),
+    path("/live", live),
     path("/ping", ping),
     path("/upload", upload),
     path("/ws/echo", Echo),

@@ -109,7 +109,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def __init__(self, request: Request, handler: ConnectionHandler, options: ConnectionOptions) -> None:
         WebSocketConnection.__init__(self, request, options)
-        self._handler = handler
+        self._handler: ConnectionHandler | None = handler  # until connection_made starts it
         self._transport: Any = None
         self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._ws: DuckServerProtocol = None  # type: ignore[assignment]
@@ -152,7 +152,9 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         )
         context = contextvars.copy_context()
         context.run(current_owner.set, self)  # tasks created by the handler belong to this connection
-        spawn(self._main(self._handler), name=f"websocket {self.request.path}", context=context)
+        handler, self._handler = self._handler, None  # the task holds it; the view holds us: no cycle
+        assert handler is not None, "connection_made() called twice"
+        spawn(self._main(handler), name=f"websocket {self.request.path}", context=context)
 
     def data_received(self, data: bytes) -> None:
         state = self._state
@@ -208,7 +210,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
     def connection_lost(self, exc: Exception | None) -> None:
         """TCP is gone: wake every waiter, release what the connection buffers, leave the server's registry."""
         self._lost = True
-        self._timer.cancel()
+        self._timer.close()
         if self._state is not CLOSED:
             self._mark_closed(*close_info(self._ws))
         waiter = self._lost_waiter
@@ -229,7 +231,9 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         deflate, self._deflate = self._deflate, None
         if deflate is not None:
             deflate.on_allocate = None  # the extension pointed back here: no cycle outlives the connection
-        self._ws = _released_core()
+        core, self._ws = self._ws, _released_core()
+        if core is not None and core is not _RELEASED_CORE:  # None: lost before connection_made
+            core.break_cycles()  # freed now by reference counting, not at the next full collection
         self._queue.clear()
         self._early = None
 

@@ -42,6 +42,17 @@ class DuckServerProtocol(ServerProtocol):
     def select_subprotocol(self, subprotocols: Any) -> Any:
         return select_subprotocol(self.available_subprotocols or (), subprotocols or ())
 
+    def break_cycles(self) -> None:
+        """Let reference counting free this core (its buffers, its zlib contexts) as soon as it is dropped.
+
+        websockets keeps its frame parser as a generator whose frame refers back to the core, and
+        the exception that ended parsing, whose traceback does too: two cycles that would keep a
+        closed connection's core alive until the cyclic garbage collector runs. Call it only on a
+        core that will never be used again.
+        """
+        self.parser.close()
+        self.parser_exc = None
+
 
 def close_info(ws: ServerProtocol | None) -> tuple[int, str]:
     """Code and reason of the close frame that started the closing handshake, or 1006 if none did."""
