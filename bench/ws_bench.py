@@ -2,7 +2,7 @@
 
     python bench/ws_bench.py [--duration 10] [--connections 16] [--size 64] [--window 1] [--rounds 2]
                              [--idle 10000] [--idle-modes plain,deflate,used]
-                             [--only duck,uvicorn-sansio,websockets,granian]
+                             [--only duck,uvicorn-sansio,websockets,granian] [--baseline CHECKOUT]
 
 Each server runs pinned to CPU 0 (``taskset -c 0``) and the load generator (bench/ws_load.py) to
 CPU 1, so one core serves. Every server echoes each message back:
@@ -18,7 +18,9 @@ CPU 1, so one core serves. Every server echoes each message back:
   with its documented echo handler (bench/ws_websockets_server.py): **the reference of the ratios**;
 - ``granian``: granian + the same Starlette app over ASGI, one worker, one runtime thread
   (``--runtime-mode st``), uvloop; skipped with a note when granian is not installed
-  (``pip install granian``).
+  (``pip install granian``);
+- ``duck-baseline`` (with ``--baseline CHECKOUT``, e.g. ``git worktree add /tmp/main main``): that
+  checkout's bench/ws_duck_app.py and duck, to compare a change in the same run.
 
 All run with keepalive pings off; duck, uvicorn and granian on uvloop, the websockets server too.
 
@@ -83,6 +85,9 @@ class Result:
     deflate: dict[str, int] = field(default_factory=dict)  # idle mode -> connections that got deflate
 
 
+BASELINE: str | None = None  # --baseline: a checkout whose duck runs as duck-baseline
+
+
 def server_commands(port: int) -> dict[str, list[str]]:
     uvicorn = [sys.executable, "-m", "uvicorn", "ws_starlette_app:app", "--app-dir", str(BENCH), "--port", str(port)]
     quiet = ["--log-level", "warning", "--no-access-log", "--backlog", "4096", *UVICORN_NO_PINGS]
@@ -95,6 +100,7 @@ def server_commands(port: int) -> dict[str, list[str]]:
         "uvicorn-websockets": [*uvicorn, "--ws", "websockets", *quiet],
         "websockets": [sys.executable, str(BENCH / "ws_websockets_server.py"), str(port)],
         "granian": [*granian, "ws_starlette_app:app"],
+        "duck-baseline": [sys.executable, os.path.join(BASELINE or ".", "bench", "ws_duck_app.py"), str(port)],
     }
 
 
@@ -237,7 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-modes", default=",".join(IDLE_MODES), help="among plain, deflate, used")
     parser.add_argument("--used-settle", type=float, default=22.0, help="seconds of silence in the 'used' mode")
     parser.add_argument("--only", default=DEFAULT_SERVERS, help="comma-separated servers")
+    parser.add_argument("--baseline", help="a checkout whose duck runs as duck-baseline (added to --only)")
     args = parser.parse_args(argv)
+    global BASELINE
+    if args.baseline:
+        if not os.path.exists(os.path.join(args.baseline, "bench", "ws_duck_app.py")):
+            parser.error(f"no bench/ws_duck_app.py in {args.baseline}")
+        BASELINE = os.path.abspath(args.baseline)
+        args.only = "duck-baseline," + args.only
     args.rounds = max(1, args.rounds)
     args.idle_modes = [mode.strip() for mode in args.idle_modes.split(",") if mode.strip()]
     if set(args.idle_modes) - set(IDLE_MODES):

@@ -100,7 +100,7 @@ class ASGIWebSocket(WebSocketConnection):
     async def _to_message(self, message: MutableMapping[str, Any]) -> Message:
         text = message.get("text")
         result = Message(OpCode.BINARY, message.get("bytes") or b"") if text is None else Message(OpCode.TEXT, text)
-        cap = self.options.asgi_message_cap
+        cap = self.options.whole_message_cap
         # A text's UTF-8 size is at most 4 bytes per character: encode only when it could matter.
         if cap is not None and (text is None or len(text) * 4 > cap) and len(result.bytes) > cap:
             await self.close(CloseCode.MESSAGE_TOO_BIG, f"message exceeds {cap} bytes")

@@ -29,12 +29,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
-from websockets.frames import Frame
-from websockets.frames import Opcode as _WSOpcode
-
 from duck.conf import settings
 from duck.contrib.websockets.enums import CloseCode, OpCode
-from duck.contrib.websockets.sansio import check_close
+from duck.contrib.websockets.sansio import check_close, server_frame
 from duck.exceptions import ConnectionClosed, InvalidHandshake
 from duck.utils.asyncio import TaskOwner
 from duck.utils.asyncio.supervisor import spawn
@@ -167,7 +164,7 @@ class PreparedFrame:
         else:
             self.opcode = OpCode.BINARY
             self.payload = bytes(data)
-        self.frame = Frame(_WSOpcode(self.opcode), self.payload).serialize(mask=False)
+        self.frame = server_frame(self.opcode, self.payload)
 
     @classmethod
     def from_payload(cls, opcode: OpCode, payload: bytes) -> PreparedFrame:
@@ -179,7 +176,7 @@ class PreparedFrame:
         frame = cls.__new__(cls)
         frame.opcode = OpCode.TEXT if opcode == OpCode.TEXT else OpCode.BINARY
         frame.payload = payload
-        frame.frame = Frame(_WSOpcode(frame.opcode), payload).serialize(mask=False)
+        frame.frame = server_frame(frame.opcode, payload)
         return frame
 
     def __len__(self) -> int:

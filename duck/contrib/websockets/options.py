@@ -133,8 +133,8 @@ class ConnectionOptions:
         return (self.max_message_size, self.max_frame_size)
 
     @property
-    def asgi_message_cap(self) -> int | None:
-        """Under ASGI whole messages arrive, so both caps apply to the message (the smaller wins)."""
+    def whole_message_cap(self) -> int | None:
+        """The cap on a message that arrives whole (under ASGI, or in one frame): both caps apply, the smaller wins."""
         caps = [cap for cap in (self.max_frame_size, self.max_message_size) if cap is not None]
         return min(caps) if caps else None
 

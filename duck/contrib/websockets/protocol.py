@@ -39,9 +39,10 @@ from duck.contrib.websockets.connection import (
 from duck.contrib.websockets.deadlines import Deadlines, Due
 from duck.contrib.websockets.deflate import LazyDeflate
 from duck.contrib.websockets.enums import CloseCode
+from duck.contrib.websockets.framing import FrameSplitter
 from duck.contrib.websockets.handshake import to_websockets_request
 from duck.contrib.websockets.receive_queue import ReceiveQueue
-from duck.contrib.websockets.sansio import DuckServerProtocol, check_close, close_info
+from duck.contrib.websockets.sansio import DuckServerProtocol, check_close, close_info, server_frame
 from duck.exceptions import InvalidHandshake, InvalidMessage
 from duck.utils.asyncio import current_owner
 from duck.utils.asyncio.supervisor import spawn
@@ -59,6 +60,7 @@ _ws_logger = logging.getLogger("websockets.server")
 logger = logging.getLogger("duck.websockets")
 
 _TEXT, _BINARY, _CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
+_OPCODES = {1: _TEXT, 2: _BINARY}
 _WS_OPEN = State.OPEN
 _CLOSED_SENTINEL: Any = object()
 
@@ -98,8 +100,10 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         "_loop",
         "_lost",
         "_lost_waiter",
+        "_plain_frames",
         "_queue",
         "_read_paused",
+        "_splitter",
         "_timer",
         "_transport",
         "_waiter",
@@ -121,6 +125,8 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         self._read_paused = False
         self._lost = False
         self._lost_waiter: asyncio.Future[None] | None = None
+        self._plain_frames = False  # no extension agreed: messages are framed here (set by _accept)
+        self._splitter: FrameSplitter | None = None  # the same: whole messages are read here too
         self._timer: LazyTimer = None  # type: ignore[assignment]  # set by connection_made (needs the loop)
         self._deadlines: Deadlines = None  # type: ignore[assignment]  # set by connection_made
         self._deflate: LazyDeflate | None = None  # set by _accept when its contexts may be released
@@ -158,16 +164,43 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
 
     def data_received(self, data: bytes) -> None:
         state = self._state
+        if state is OPEN:
+            splitter = self._splitter
+            if splitter is None:
+                self._read_core(data)
+            else:
+                self._read_split(splitter.feed(data))
+        elif state is CONNECTING:
+            self._keep_early(data)
+        elif self._ws.state is not _WS_OPEN:
+            self._read_core(data)  # closing: websockets still reads the client's close frame
+        # else the handshake was refused: there is no WebSocket to read from
+
+    def _read_split(self, items: list[tuple[int, bytes] | bytes]) -> None:
+        """Whole messages read by the splitter, and bytes for websockets' core, in stream order."""
+        taken = False
+        for item in items:
+            if isinstance(item, bytes):
+                self._read_core(item)
+            elif self._state is OPEN:  # once closing, data frames are dropped (as the core drops them)
+                opcode, payload = item
+                try:
+                    message = self._assembler.feed(_OPCODES[opcode], payload, True)
+                except InvalidMessage as exc:
+                    self._fail(exc.code, exc.reason)
+                    continue  # what follows goes to the failed core, which discards it
+                taken = True
+                if message is not None:  # always, for a frame with FIN
+                    self._put(message)
+        if taken:
+            self._deadlines.frame_received(self._loop.time())
+
+    def _read_core(self, data: bytes) -> None:
+        """Feed websockets' core; deliver the messages of the frames it parsed; write what it answered."""
         ws = self._ws
-        if state is not OPEN:
-            if state is CONNECTING:
-                self._keep_early(data)
-                return
-            if ws.state is _WS_OPEN:
-                return  # the handshake was refused: there is no WebSocket to read from
         ws.receive_data(data)
         events = cast("list[Frame]", ws.events_received())  # after the handshake only frames come
-        if state is OPEN:
+        if self._state is OPEN:
             if events:
                 self._deadlines.frame_received(self._loop.time())
             for frame in events:
@@ -264,6 +297,9 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
             response.headers[name] = value
         self._transport.write(response.serialize())
         self.subprotocol = ws.subprotocol
+        self._plain_frames = not ws.extensions
+        if self._plain_frames:
+            self._splitter = FrameSplitter(self.options.whole_message_cap)
         if self.options.compression_idle_release is not None:
             self._watch_compression(ws)
         self._mark_open()
@@ -325,15 +361,24 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         return cast(Message, message)
 
     # -- sending ---------------------------------------------------------------------------------
+    # Without an extension a data frame needs nothing from websockets' core (it is OPEN whenever
+    # the connection is, and its output is flushed after every call, so nothing overtakes): the
+    # frame is built and written here, ~1 us less per message than Frame + serialize + flush.
     async def _send_text(self, data: str) -> None:
-        self._ws.send_text(data.encode())
-        self._flush()
+        if self._plain_frames:
+            self._transport.write(server_frame(1, data.encode()))
+        else:
+            self._ws.send_text(data.encode())
+            self._flush()
         if self._flow.paused and not await self._flow.drain():
             raise self._closed_error()
 
     async def _send_bytes(self, data: bytes | bytearray | memoryview) -> None:
-        self._ws.send_binary(data)
-        self._flush()
+        if self._plain_frames:
+            self._transport.write(server_frame(2, data))
+        else:
+            self._ws.send_binary(data)
+            self._flush()
         if self._flow.paused and not await self._flow.drain():
             raise self._closed_error()
 

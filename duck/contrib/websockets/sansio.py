@@ -6,6 +6,7 @@ RFC 7692 compression); this module holds the small adjustments and the helpers t
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from websockets.exceptions import ProtocolError
@@ -15,7 +16,10 @@ from websockets.server import ServerProtocol
 from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import select_subprotocol
 
-__all__ = ["DuckServerProtocol", "check_close", "close_info"]
+__all__ = ["DuckServerProtocol", "check_close", "close_info", "server_frame"]
+
+_HEAD_16 = struct.Struct("!BBH").pack
+_HEAD_64 = struct.Struct("!BBQ").pack
 
 
 class DuckServerProtocol(ServerProtocol):
@@ -52,6 +56,22 @@ class DuckServerProtocol(ServerProtocol):
         """
         self.parser.close()
         self.parser_exc = None
+
+
+def server_frame(opcode: int, payload: bytes | bytearray | memoryview) -> bytes:
+    """One complete server frame, unmasked and uncompressed (RFC 6455 §5.2): FIN, opcode, length, payload.
+
+    The bytes ``websockets``' ``Frame(...).serialize(mask=False)`` writes for it, without a
+    ``Frame`` object: for a data message whose framing needs nothing from a connection's state
+    (no extension agreed), or one encoded once for many connections.
+    """
+    first = 0x80 | opcode
+    size = len(payload)
+    if size < 126:
+        return bytes((first, size)) + payload
+    if size < 65536:
+        return _HEAD_16(first, 126, size) + payload
+    return _HEAD_64(first, 127, size) + payload
 
 
 def close_info(ws: ServerProtocol | None) -> tuple[int, str]:

@@ -13,6 +13,7 @@ from websockets.frames import Frame
 
 from duck.conf import LazySettings, settings
 from duck.contrib.websockets import PreparedFrame, WebSocket, WebSocketView, groups
+from duck.contrib.websockets import connection as connection_module
 from duck.contrib.websockets.enums import OpCode
 from duck.contrib.websockets.groups.redis_backend import decode_message, encode_message, redis_url
 from duck.exceptions import ImproperlyConfigured
@@ -37,15 +38,21 @@ async def close_all(sessions) -> None:
 async def test_fan_out_encodes_once_and_writes_the_same_bytes_to_every_connection(monkeypatch):
     sessions = [await lobby_session(compression=i % 2 == 1) for i in range(20)]
     serialized = []
-    original = Frame.serialize
+    original_frame, original_serialize = connection_module.server_frame, Frame.serialize
 
-    def counting(self, *args, **kwargs):
-        serialized.append(self)
-        return original(self, *args, **kwargs)
+    def counting(*args, **kwargs):
+        serialized.append(args)
+        return original_frame(*args, **kwargs)
 
-    monkeypatch.setattr(Frame, "serialize", counting)
+    def serializing(self, *args, **kwargs):
+        serialized.append(self)  # any encoding through websockets counts too
+        return original_serialize(self, *args, **kwargs)
+
+    monkeypatch.setattr(connection_module, "server_frame", counting)
+    monkeypatch.setattr(Frame, "serialize", serializing)
     await groups.send("lobby", "to everyone")
-    monkeypatch.setattr(Frame, "serialize", original)
+    monkeypatch.setattr(connection_module, "server_frame", original_frame)
+    monkeypatch.setattr(Frame, "serialize", original_serialize)
     assert len(serialized) == 1  # one frame for 20 connections
     expected = PreparedFrame("to everyone").frame
     for session in sessions:
