@@ -2,12 +2,17 @@
 
 The server hands the transport over after the upgrade request was dispatched; from then on::
 
-    data_received ─► ServerProtocol.receive_data ─► Frame events ─► assemble messages ─► queue ─► receive()
-    send_text ─► ServerProtocol.send_text ─► data_to_send() ─► transport.write (one write per frame)
+    data_received ─► FrameSplitter ─┬─ whole messages ─────────────────────────► assemble ─► queue ─► receive()
+                                     └─ ServerProtocol.receive_data ─► Frame events ─┘
+    send_text ─► server_frame() ─► transport.write          (no extension agreed)
+    send_text ─► ServerProtocol.send_text ─► data_to_send() ─► transport.write    (permessage-deflate)
 
 ``websockets`` does the protocol work: the handshake response, frame parsing, the masking
 rule (RFC 6455 §5.1), control-frame rules (§5.5), the close handshake (§7) and permessage-deflate
-(RFC 7692). Its ``max_size=(message cap, frame cap)`` bounds every frame and every fragmented
+(RFC 7692). Without an extension, the frames that are whole text/binary messages are read by
+:class:`~duck.contrib.websockets.framing.FrameSplitter` and messages are framed here, which
+costs a fraction of the generic path; every other frame still goes through ``websockets``.
+Its ``max_size=(message cap, frame cap)`` bounds every frame and every fragmented
 message *after decompression*, so a small compressed frame cannot inflate past the cap (1009).
 This module adds what a sans-I/O core cannot: fragment assembly and UTF-8 validation of text
 (§5.4, §8.1), flow control both ways, and one lazily re-armed timer per connection that drives
