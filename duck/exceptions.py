@@ -27,6 +27,7 @@ WebSocket connection) translates them in exactly one place::
     │   ├── RangeNotSatisfiable                 416 (carries ``Content-Range: bytes */size``)
     │   ├── UpgradeRequired                     426 (carries extra headers)
     │   ├── RequestHeaderFieldsTooLarge         431
+    │   ├── NotImplementedByServer              501 (an unknown method or transfer coding)
     │   ├── ServiceUnavailable                  503
     │   │   └── DatabaseUnavailable             503 (database unreachable, or no pooled connection in time)
     │   └── HTTPVersionNotSupported             505
@@ -208,6 +209,13 @@ class DatabaseUnavailable(ServiceUnavailable):
     """
 
     default_message = "The database is unavailable; please try again shortly."
+
+
+class NotImplementedByServer(HttpError):
+    """The request needs something the server does not implement: an unknown method or transfer coding."""
+
+    status_code = 501
+    default_message = "Not Implemented"
 
 
 class HTTPVersionNotSupported(HttpError):

@@ -119,6 +119,9 @@ SERVER_SHUTDOWN_TIMEOUT = 10.0
 SERVER_HEADER = "duck"
 # Log one line per request, and one per WebSocket opened and closed (code, duration), on "duck.access".
 SERVER_ACCESS_LOG = True
+# The HTTP/1.1 request parser: "httptools" (llhttp, C: several times faster) or "h11" (pure Python).
+# duck checks the same rules on top of either, so both are exactly as strict.
+SERVER_HTTP_PARSER: Literal["httptools", "h11"] = "httptools"
 # Bytes buffered for a slow reader before the server stops pulling from a streaming response.
 SERVER_WRITE_HIGH_WATER = 64 * 1024
 # After an error response the server reads and drops what the client still sends, so the client
