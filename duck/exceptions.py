@@ -9,10 +9,13 @@ WebSocket connection) translates them in exactly one place::
     ├── NoReverseMatch                reverse() found no route (lists what it tried)
     ├── ViewReturnedInvalidResponse   a view returned None or a non-response (-> 500)
     ├── RequestSessionClosed          request.db used after its request was answered
+    ├── BadSignature                  a signed value was tampered with (duck.utils.signing)
+    │   └── SignatureExpired          ...or is older than the max_age it was checked with
     ├── HttpError                     the client's fault or a refusal; carries ``status_code``
     │   ├── BadRequest                          400
     │   │   └── SuspiciousOperation             400
     │   │       └── DisallowedHost              400
+    │   ├── NotAuthenticated                    401 (carries WWW-Authenticate)
     │   ├── PermissionDenied                    403
     │   ├── Http404                             404
     │   │   └── Resolver404                     404 (carries ``tried``)
@@ -20,6 +23,7 @@ WebSocket connection) translates them in exactly one place::
     │   ├── UpgradeRequired                     426 (carries extra headers)
     │   ├── RequestEntityTooLarge               413
     │   ├── URITooLong                          414
+    │   ├── TooManyRequests                     429 (carries Retry-After)
     │   ├── RequestHeaderFieldsTooLarge         431
     │   ├── ServiceUnavailable                  503
     │   │   └── DatabaseUnavailable             503 (database unreachable, or no pooled connection in time)
@@ -61,6 +65,14 @@ class RequestSessionClosed(DuckError):
     """``request.db`` / ``request.async_db`` used after the request was answered (open a session instead)."""
 
 
+class BadSignature(DuckError):
+    """A signed value does not carry a valid signature (tampered with, or signed with another key)."""
+
+
+class SignatureExpired(BadSignature):
+    """A signed value is valid but older than the ``max_age`` it was checked with."""
+
+
 class HttpError(DuckError):
     """An error that maps to an HTTP status sent back to the client.
 
@@ -87,6 +99,16 @@ class SuspiciousOperation(BadRequest):
 
 class DisallowedHost(SuspiciousOperation):
     """The Host header is not in ALLOWED_HOSTS."""
+
+
+class NotAuthenticated(HttpError):
+    """Credentials are missing or invalid (401); the response says how to authenticate (RFC 9110 §11.6.1)."""
+
+    status_code = 401
+    default_message = "Authentication required"
+
+    def __init__(self, message: str | None = None, *, challenge: str = 'Bearer realm="duck"') -> None:
+        super().__init__(message, headers=[("WWW-Authenticate", challenge)])
 
 
 class PermissionDenied(HttpError):
@@ -132,6 +154,17 @@ class URITooLong(HttpError):
 class UpgradeRequired(HttpError):
     status_code = 426
     default_message = "Upgrade Required"
+
+
+class TooManyRequests(HttpError):
+    """Rate limited (429, RFC 6585 §4): ``Retry-After`` says in how many seconds to try again."""
+
+    status_code = 429
+    default_message = "Too many attempts; try again later."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, headers=[("Retry-After", str(self.retry_after))])
 
 
 class RequestHeaderFieldsTooLarge(HttpError):

@@ -23,6 +23,7 @@ import h11
 
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
+from duck.http.proxy import apply_forwarded
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, UpgradeResponse
 from duck.server.config import ServerState
@@ -335,6 +336,7 @@ class HttpProtocol(asyncio.Protocol):
             scheme=self.state.scheme,
             http_version=event.http_version.decode("ascii"),
         )
+        apply_forwarded(cycle.request)  # TRUSTED_PROXIES: the client, scheme and host nginx saw
         self._busy = True
         if self.config.access_log and access_logger.isEnabledFor(logging.INFO):
             cycle.start = self.loop.time()
@@ -578,7 +580,7 @@ class HttpProtocol(asyncio.Protocol):
     def _log_access(self, cycle: RequestCycle) -> None:
         request = cycle.request
         assert request is not None
-        client = f"{self.client[0]}:{self.client[1]}" if self.client else "-"
+        client = f"{request.client[0]}:{request.client[1]}" if request.client else "-"  # behind a proxy: the real one
         access_logger.info(
             '%s - "%s %s HTTP/%s" %d %d %.1fms',
             client,

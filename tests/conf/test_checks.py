@@ -80,7 +80,7 @@ def test_secret_values_never_appear_in_the_message():
     ],
 )
 def test_values_of_the_right_type_are_accepted(options):
-    LazySettings().configure(**options)
+    LazySettings().configure(SECRET_KEY="checks", **options)
 
 
 def test_every_setting_with_a_default_has_a_type_derived_from_global_settings():

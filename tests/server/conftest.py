@@ -7,4 +7,4 @@ import os
 from duck.conf import ENVIRONMENT_VARIABLE, settings
 
 if not settings.configured and not os.environ.get(ENVIRONMENT_VARIABLE):
-    settings.configure(DEBUG=False, ALLOWED_HOSTS=["*"], SERVER_ACCESS_LOG=False)
+    settings.configure(DEBUG=False, SECRET_KEY="server-tests", ALLOWED_HOSTS=["*"], SERVER_ACCESS_LOG=False)

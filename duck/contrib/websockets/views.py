@@ -31,6 +31,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
+from duck.auth.decorators import refusal_for_anonymous
 from duck.conf import on_setting_changed
 from duck.contrib.websockets import groups
 from duck.contrib.websockets.asgi import run_asgi
@@ -39,7 +40,7 @@ from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import check_handshake, handshake_error_response
 from duck.contrib.websockets.options import ConnectionOptions
 from duck.contrib.websockets.protocol import WebSocketProtocol
-from duck.exceptions import ConnectionClosed, ImproperlyConfigured, InvalidHandshake
+from duck.exceptions import ConnectionClosed, ImproperlyConfigured, InvalidHandshake, PermissionDenied
 from duck.http.request import Request
 from duck.http.response import DuckJSONEncoder, HttpResponse, UpgradeResponse
 
@@ -74,6 +75,8 @@ class WebSocketView:
       ``WEBSOCKET_PING_TIMEOUT``; 0 disables keepalive pings for this view.
     - ``GROUPS``: broadcast groups every connection joins once the handshake is complete,
       before ``on_open`` runs (see :meth:`broadcast`, :meth:`join`, :meth:`leave`).
+    - ``LOGIN_REQUIRED``: refuse the handshake of anonymous clients with 401 (needs
+      ``AuthenticationMiddleware``); :meth:`authorize` may refuse others with 403.
 
     Attributes:
         request: the upgrade request (``request.path_params``, query, headers, cookies).
@@ -88,6 +91,7 @@ class WebSocketView:
     PING_INTERVAL: ClassVar[float | None] = None
     PING_TIMEOUT: ClassVar[float | None] = None
     GROUPS: ClassVar[list[str]] = []
+    LOGIN_REQUIRED: ClassVar[bool] = False
 
     request: Request
     connection: WebSocketConnection
@@ -104,6 +108,14 @@ class WebSocketView:
         return f"<{type(self).__qualname__} {connection!r}>"
 
     # -- to override -------------------------------------------------------------------------
+    async def authorize(self) -> bool:
+        """Decide, before the handshake is accepted, whether this client may connect (False: 403).
+
+        Runs after the ``LOGIN_REQUIRED`` check, with ``self.request`` (its ``user`` and ``session``)
+        and the URL parameters set; nothing can be sent yet. May also raise an ``HttpError``.
+        """
+        return True
+
     async def on_open(self) -> None:
         """Called once the handshake is complete, before any message."""
 
@@ -178,7 +190,8 @@ class WebSocketView:
         """An async view function: check the handshake, then answer with an ``UpgradeResponse``.
 
         Refusals are HTTP responses: 400 (malformed), 426 (plain GET, or a version other than
-        13), 403 (cross-site Origin); see :mod:`duck.contrib.websockets.handshake`.
+        13), 403 (cross-site Origin); see :mod:`duck.contrib.websockets.handshake`. Then 401
+        (``LOGIN_REQUIRED`` and nobody logged in) and 403 (:meth:`authorize` said no).
         """
         for key in initkwargs:
             if not hasattr(cls, key) or key.startswith("on_"):
@@ -206,6 +219,7 @@ class WebSocketView:
                 return handshake_error_response(exc)
             instance = cls(**initkwargs)
             instance.request, instance.args, instance.kwargs = request, args, kwargs
+            await _authorize(instance)  # 401/403 as a plain HTTP answer, before switching protocols
             run = functools.partial(_run, instance, takes_code)
             opts = options()
             return UpgradeResponse(
@@ -219,6 +233,14 @@ class WebSocketView:
         view.__module__ = cls.__module__
         view.__doc__ = cls.__doc__
         return view
+
+
+async def _authorize(view: WebSocketView) -> None:
+    """Raise NotAuthenticated (401) or PermissionDenied (403) unless the client may connect."""
+    if view.LOGIN_REQUIRED:
+        refusal_for_anonymous(view.request)
+    if not await view.authorize():
+        raise PermissionDenied(f"{type(view).__qualname__}.authorize() refused this connection.")
 
 
 def _options(cls: type[WebSocketView], initkwargs: dict[str, Any]) -> ConnectionOptions:

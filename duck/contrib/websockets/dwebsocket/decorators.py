@@ -38,6 +38,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from duck.auth.decorators import refusal_for_anonymous
 from duck.contrib.websockets.connection import WebSocketConnection
 from duck.contrib.websockets.dwebsocket.facade import AsyncWebSocket, SyncWebSocket
 from duck.contrib.websockets.dwebsocket.inbox import Inbox
@@ -88,6 +89,8 @@ def websocket_view(view: View, *, required: bool) -> View:
             if is_async:
                 return await view(request, *args, **kwargs)
             return await run_sync(view, request, *args, **kwargs)
+        if getattr(view, "login_required", False):  # @login_required under this decorator: refuse before accepting
+            refusal_for_anonymous(request)
         return _upgrade(request, view, is_async, args, kwargs)
 
     functools.update_wrapper(wrapper, view)
