@@ -47,7 +47,21 @@ _EXPORTS = {
     "login": "duck.auth.users",
     "logout": "duck.auth.users",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AbstractUser",
+    "AnonymousUser",
+    "LoginRequiredMixin",
+    "aauthenticate",
+    "alogin",
+    "authenticate",
+    "create_token",
+    "create_user",
+    "get_user_model",
+    "login",
+    "login_required",
+    "logout",
+    "user_for_token",
+]
 
 
 def __getattr__(name: str) -> Any:

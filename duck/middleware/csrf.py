@@ -80,7 +80,7 @@ def get_token(request: Request) -> str:
         secret = session[CSRF_SESSION_KEY] = _b64(secrets.token_bytes(_SECRET_BYTES))
     raw = _unb64(secret)
     pad = secrets.token_bytes(len(raw))
-    token = _b64(pad + bytes(a ^ b for a, b in zip(raw, pad)))
+    token = _b64(pad + bytes(a ^ b for a, b in zip(raw, pad, strict=True)))
     request.__dict__["_csrf_token"] = token
     return token
 
@@ -93,7 +93,7 @@ def _unmask(token: str) -> bytes | None:
     if len(data) != 2 * _SECRET_BYTES:
         return None
     pad, masked = data[:_SECRET_BYTES], data[_SECRET_BYTES:]
-    return bytes(a ^ b for a, b in zip(masked, pad))
+    return bytes(a ^ b for a, b in zip(masked, pad, strict=True))
 
 
 def _session(request: Request) -> Any:
