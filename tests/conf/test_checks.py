@@ -93,7 +93,7 @@ def test_an_empty_or_placeholder_secret_key_refuses_to_start_with_debug_off(key)
 
 def test_trusted_proxies_must_be_addresses_or_networks():
     LazySettings().configure(SECRET_KEY="k", TRUSTED_PROXIES=["127.0.0.1", "10.0.0.0/8", "::1", "*"])
-    with pytest.raises(ImproperlyConfigured, match="'nginx.internal' is not an IP address or network"):
+    with pytest.raises(ImproperlyConfigured, match=r"'nginx\.internal' is not an IP address or network"):
         LazySettings().configure(SECRET_KEY="k", TRUSTED_PROXIES=["nginx.internal"])
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from duck.auth import create_user
 from duck.test import Client, override_settings
-from tests.auth.conftest import accounts  # noqa: F401 - the accounts project fixture
 from tests.auth.test_login import csrf_from, log_in
 
 

@@ -1,4 +1,4 @@
-"""The accounts test project (tests/auth/project) on a fresh SQLite database per test."""
+"""The `accounts` fixture: the accounts test project (tests/auth/project) on a fresh SQLite database per test."""
 
 from __future__ import annotations
 
