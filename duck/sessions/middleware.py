@@ -91,7 +91,7 @@ def set_session_cookie(request: Request, response: HttpResponse, value: str, lif
         response.set_cookie(
             settings.SESSION_COOKIE_NAME,
             value,
-            max_age=None if settings.SESSION_EXPIRE_AT_BROWSER_CLOSE else max(0, int(lifetime)),
+            max_age=None if settings.SESSION_EXPIRE_AT_BROWSER_CLOSE else max(0, round(lifetime)),
             path=settings.SESSION_COOKIE_PATH,
             domain=settings.SESSION_COOKIE_DOMAIN,
             secure=request.is_secure() if secure is None else secure,

@@ -21,7 +21,7 @@ def test_every_face_sees_the_logged_in_user_and_the_session(accounts):
         with client.websocket_connect("/ws/routed") as ws:
             assert ws.receive_text() == "routed ann 1"
         with client.websocket_connect("/ws/open") as ws:
-            assert ws.receive_text() == "user=ann auth=session"
+            assert ws.receive_text() == "user=ann auth=session count=1"
 
 
 @pytest.mark.parametrize("path", ["/ws/who", "/ws/dweb", "/ws/routed", "/ws/admin"])
@@ -49,9 +49,9 @@ def test_authorize_refuses_with_403(accounts):
 def test_bearer_tokens_open_websockets_for_non_browser_clients(accounts):
     token = create_token(create_user("bot", "correct horse"))
     with Client() as client, client.websocket_connect("/ws/open", headers={"Authorization": f"Bearer {token}"}) as ws:
-        assert ws.receive_text() == "user=bot auth=token"
+        assert ws.receive_text() == "user=bot auth=token count=None"
 
 
 def test_anonymous_sockets_see_an_anonymous_user(accounts):
     with Client() as client, client.websocket_connect("/ws/open") as ws:
-        assert ws.receive_text() == "user=- auth=None"
+        assert ws.receive_text() == "user=- auth=None count=None"

@@ -80,7 +80,8 @@ class AdminSocket(WebSocketView):
 
 class OpenSocket(WebSocketView):
     async def on_open(self):
-        await self.send_text(f"user={self.request.user.get_username() or '-'} auth={self.request.auth}")
+        user, session = self.request.user, self.request.session
+        await self.send_text(f"user={user.get_username() or '-'} auth={self.request.auth} count={session.get('count')}")
 
 
 @login_required
