@@ -64,7 +64,7 @@ class SpooledBody:
         """The whole body as one ``bytes`` (joined once and kept if it is in memory)."""
         if self._file is None:
             pieces = self._pieces
-            if len(pieces) != 1:
+            if len(pieces) != 1 or type(pieces[0]) is not bytes:  # h11 hands over bytearrays: callers get bytes
                 self._pieces = pieces = [b"".join(pieces)]
             return pieces[0]
         return b"".join(self.chunks())
