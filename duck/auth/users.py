@@ -106,7 +106,7 @@ def authenticate(request: Any, *, username: str, password: str) -> Any | None:
         valid = user is not None and user.check_password(password) and user.is_active
         if user is None:
             model().check_password(password)  # as slow as a wrong password: no user enumeration by timing
-        if valid and user.password != old_hash:  # rehashed with today's parameters
+        if valid and user is not None and user.password != old_hash:  # rehashed with today's parameters
             db.commit()
     if not valid:
         login_throttle.failed(address, username)

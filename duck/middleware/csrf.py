@@ -125,7 +125,7 @@ class CsrfViewMiddleware:
         """Django's hook: None lets the view run; a 403 response refuses the request."""
         if request.method in SAFE_METHODS or getattr(view_func, "csrf_exempt", False):
             return None
-        if request.headers.get("authorization", "").lower().startswith("bearer "):
+        if (request.headers.get("authorization") or "").lower().startswith("bearer "):
             return None
         reason = self.refusal(request)
         if reason is None:

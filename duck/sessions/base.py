@@ -49,9 +49,9 @@ class Record:
 
     def expires_at(self, now: float) -> float:
         """When this record expires, given that it is saved at ``now``."""
-        until = self.created + settings.SESSION_COOKIE_AGE
+        until = self.created + float(settings.SESSION_COOKIE_AGE)
         idle = settings.SESSION_IDLE_TIMEOUT
-        return min(until, now + idle) if idle is not None else until
+        return min(until, now + float(idle)) if idle is not None else until
 
     def expired(self, now: float) -> bool:
         idle = settings.SESSION_IDLE_TIMEOUT
