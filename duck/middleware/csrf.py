@@ -14,10 +14,10 @@ Checks, in order (as Django's):
 3. the token matches the session's secret. Tokens are masked with a fresh random pad each time they
    are written into a page (BREACH-proof under compression); ``login()`` replaces the secret.
 
-Exempt: safe methods (WebSocket handshakes are GET; their ``Origin`` is checked by the handshake
-itself), views marked ``@csrf_exempt``, and requests carrying ``Authorization: Bearer`` (no browser
-attaches that header on its own, so such a request does not ride on cookies). Needs ``SessionMiddleware``
-before it.
+Exempt: duck.test's clients unless ``Client(enforce_csrf_checks=True)`` (as Django's), safe
+methods (WebSocket handshakes are GET; their ``Origin`` is checked by the handshake itself), views
+marked ``@csrf_exempt``, and requests carrying ``Authorization: Bearer`` (no browser attaches that
+header on its own, so such a request does not ride on cookies). Needs ``SessionMiddleware`` before it.
 """
 
 from __future__ import annotations
@@ -124,6 +124,8 @@ class CsrfViewMiddleware:
     ) -> HttpResponse | None:
         """Django's hook: None lets the view run; a 403 response refuses the request."""
         if request.method in SAFE_METHODS or getattr(view_func, "csrf_exempt", False):
+            return None
+        if request.__dict__.get("_dont_enforce_csrf_checks"):  # duck.test's clients, unless enforce_csrf_checks
             return None
         if (request.headers.get("authorization") or "").lower().startswith("bearer "):
             return None

@@ -111,7 +111,9 @@ CHECKS = {
             assert text == "ann joined ducks"
             ws.send_text("hi")
             assert ws.receive_text() == "ann: hi"
-            assert client.post("/chat/ducks/announce", data={"text": "x"}).status_code == 403  # no CSRF token
+            strict = Client(enforce_csrf_checks=True)  # tests skip CSRF unless asked, as Django's client
+            strict.cookies = client.cookies
+            assert strict.post("/chat/ducks/announce", data={"text": "x"}).status_code == 403  # no CSRF token
             announced = client.post("/chat/ducks/announce", data={"text": "hello", "csrfmiddlewaretoken": token(page)})
             assert announced["location"] == "/chat/ducks"
             assert ws.receive_text() == "📣 ann: hello"
