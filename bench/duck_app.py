@@ -30,6 +30,7 @@ urlpatterns = [path("/plaintext", plaintext), path("/json", json_view)]
 def main() -> None:
     settings.configure(
         DEBUG=False,
+        SECRET_KEY="benchmark-only-not-secret",
         ALLOWED_HOSTS=["*"],
         MIDDLEWARE=[],
         ROOT_URLCONF=urlpatterns,

@@ -62,6 +62,11 @@ class Request:
     if TYPE_CHECKING:  # provided by duck.db (see provide_request_attribute)
         db: Session
         async_db: AsyncSession
+        # set by SessionMiddleware, AuthenticationMiddleware, CsrfViewMiddleware (layers above this one)
+        session: Any
+        user: Any
+        auth: str | None
+        csrf_token: str
 
     def __init__(
         self,

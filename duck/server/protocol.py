@@ -23,6 +23,7 @@ from typing import Any
 from duck.exceptions import HttpError
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
+from duck.http.proxy import apply_forwarded
 from duck.http.request import Request
 from duck.http.response import UpgradeResponse
 from duck.server.access_log import AccessLog
@@ -297,6 +298,7 @@ class HttpProtocol(asyncio.Protocol):
             scheme=self.state.scheme,
             http_version=head.http_version.decode("ascii"),
         )
+        apply_forwarded(cycle.request)  # TRUSTED_PROXIES: the client, scheme and host nginx saw
         self._busy = True
         if self.config.access_log and AccessLog.enabled():
             cycle.start = self.loop.time()
@@ -463,7 +465,7 @@ class HttpProtocol(asyncio.Protocol):
         request = cycle.request
         assert request is not None
         self.state.access_log.add(
-            f"{self.client[0]}:{self.client[1]}" if self.client else "-",
+            f"{request.client[0]}:{request.client[1]}" if request.client else "-",  # behind a proxy: the real one
             request.method,
             request.get_full_path(),
             request.http_version,

@@ -9,7 +9,7 @@ import pytest
 from duck.conf import ENVIRONMENT_VARIABLE, settings
 
 if not settings.configured and not os.environ.get(ENVIRONMENT_VARIABLE):
-    settings.configure(DEBUG=False, ALLOWED_HOSTS=["*"], SERVER_ACCESS_LOG=False)
+    settings.configure(DEBUG=False, SECRET_KEY="server-tests", ALLOWED_HOSTS=["*"], SERVER_ACCESS_LOG=False)
 
 
 @pytest.fixture(params=["httptools", "h11"], autouse=True)
