@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin
 
 from duck.conf import settings
 from duck.exceptions import BadRequest, DisallowedHost, RequestEntityTooLarge
-from duck.http.body import SpooledBody
+from duck.http.body import CHUNK_SIZE, SpooledBody
 from duck.http.cookies import parse_cookie
 from duck.http.datastructures import Headers, MultiDict
 from duck.http.query import parse_qs
@@ -196,6 +196,21 @@ class Request:
         if isinstance(body, SpooledBody):
             return body.read()
         return body
+
+    async def stream(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        """The body in pieces of at most ``chunk_size`` bytes, whatever its size (``async for``).
+
+        ``DATA_UPLOAD_MAX_MEMORY_SIZE`` does not apply: a body larger than that waits on disk and is
+        read back a piece at a time, so a view can take a 1 GiB upload in a few MiB of memory (up to
+        ``SERVER_MAX_BODY_SIZE``). Each call starts from the beginning of the body.
+        """
+        body = self._body
+        if isinstance(body, SpooledBody):
+            for piece in body.chunks(chunk_size):
+                yield piece
+        else:
+            for start in range(0, len(body), chunk_size):
+                yield body[start : start + chunk_size]
 
     def json(self) -> Any:
         """The body decoded as JSON.

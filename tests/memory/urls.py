@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import hashlib
 import os
 
 from duck.contrib.websockets import WebSocketView
@@ -30,6 +31,15 @@ def _trim() -> None:
         pass
 
 
+def peak_rss_bytes() -> int:
+    """The most resident memory this process has had (Linux VmHWM)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def stats(request: Request) -> HttpResponse:
     """RSS and the live connection objects, after a full collection (what a leak would keep)."""
     gc.collect()
@@ -40,7 +50,7 @@ def stats(request: Request) -> HttpResponse:
             counts["http"] += 1
         elif isinstance(obj, WebSocketProtocol):
             counts["websocket"] += 1
-    return JsonResponse({"rss": rss_bytes(), **counts})
+    return JsonResponse({"rss": rss_bytes(), "peak_rss": peak_rss_bytes(), **counts})
 
 
 async def ping(request: Request) -> HttpResponse:
@@ -49,6 +59,14 @@ async def ping(request: Request) -> HttpResponse:
 
 async def upload(request: Request) -> HttpResponse:
     return PlainTextResponse("received")  # the body was read by the server; the view need not look
+
+
+async def sha256(request: Request) -> HttpResponse:
+    """Hash the body as it is read in pieces (request.stream()): never the whole of it in memory."""
+    digest = hashlib.sha256()
+    async for piece in request.stream():
+        digest.update(piece)
+    return PlainTextResponse(digest.hexdigest())
 
 
 class Echo(WebSocketView):
@@ -63,5 +81,6 @@ urlpatterns = [
     path("/stats", stats),
     path("/ping", ping),
     path("/upload", upload),
+    path("/upload/sha256", sha256),
     path("/ws/echo", Echo),
 ]
