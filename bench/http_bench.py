@@ -54,7 +54,16 @@ def server_commands(port: int) -> dict[str, list[str]]:
         "uvicorn-h11": [*uvicorn, "--http", "h11", *quiet],
         "uvicorn-httptools": [*uvicorn, "--http", "httptools", *quiet],
         # one worker, one runtime thread: one core, like the others (and no access log)
-        "granian": [*granian, "--workers", "1", "--runtime-threads", "1", "--app-dir", str(BENCH), "starlette_app:app"],
+        "granian": [
+            *granian,
+            "--workers",
+            "1",
+            "--runtime-threads",
+            "1",
+            "--working-dir",
+            str(BENCH),
+            "starlette_app:app",
+        ],
     }
 
 

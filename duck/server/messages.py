@@ -180,6 +180,12 @@ class ResponseHead:
         self.length = length  # the declared Content-Length, if any
 
 
+# Framed heads of recent responses, minus the Date/Server lines: most responses of an app repeat the
+# same few heads (a status, a content type, a length), and framing one costs more than finding it.
+_HEADS: dict[tuple[object, ...], ResponseHead] = {}
+_HEADS_MAX = 512
+
+
 def render_head(
     status: int,
     reason: bytes,
@@ -204,6 +210,27 @@ def render_head(
         ValueError: a 1xx status, or a header that would corrupt the message (CR, LF or NUL in a
             value, a name that is not a token, a transfer coding other than chunked, a bad Content-Length).
     """
+    key = (status, reason, streaming, http11, keep_alive, *headers)
+    cached = _HEADS.get(key)
+    if cached is None:
+        cached = _frame(status, reason, headers, streaming=streaming, http11=http11, keep_alive=keep_alive)
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()  # unusual heads (cookies, ETags) must not make this grow without bound
+        _HEADS[key] = cached
+    data = cached.data
+    return ResponseHead(b"".join((data, extra, b"\r\n")), cached.chunked, cached.keep_alive, cached.length)
+
+
+def _frame(
+    status: int,
+    reason: bytes,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    streaming: bool,
+    http11: bool,
+    keep_alive: bool,
+) -> ResponseHead:
+    """:func:`render_head` without the cache and without ``extra``: the head up to its last field line."""
     if status < 200:  # 1xx are interim answers (RFC 9110 §15.2); an upgrade goes through UpgradeResponse
         raise ValueError(f"Status {status} cannot end a request; use UpgradeResponse to switch protocols.")
     fields = dict(headers)
@@ -248,7 +275,7 @@ def render_head(
     separators = len(lines) - 1
     if data.count(b"\n") != separators or data.count(b"\r") != separators or b"\0" in data:
         raise ValueError(_bad_characters(reason, headers))
-    return ResponseHead(b"".join((data, b"\r\n", extra, b"\r\n")), chunked, keep_alive, length)
+    return ResponseHead(data + b"\r\n", chunked, keep_alive, length)
 
 
 def _framing_fields(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, bytes | None]:
