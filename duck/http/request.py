@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 # host = reg-name / IPv4 / "[" IPv6 "]", with an optional port (RFC 3986 §3.2.2).
 _HOST_RE = re.compile(r"^([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::(\d{1,5}))?$")
+# Characters a path may keep as they are (RFC 3986 pchar and "/"); anything else is percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_UNSAFE_PATH_RE = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=._~-]")
 _DEBUG_HOSTS = ("localhost", ".localhost", "127.0.0.1", "[::1]")
 
 # Attributes that higher layers give every request, computed on each access by a factory
@@ -110,7 +113,9 @@ class Request:
 
     # -- URL ----------------------------------------------------------------------------
     def get_full_path(self) -> str:
-        path = quote(self.path, safe="/:@!$&'()*+,;=-._~")
+        path = self.path
+        if _UNSAFE_PATH_RE.search(path) is not None:  # the usual path needs no quoting: skip quote()
+            path = quote(path, safe=_PATH_SAFE)
         return f"{path}?{self.query_string}" if self.query_string else path
 
     @cached_property
