@@ -1,6 +1,7 @@
 """The duck side of bench/http_bench.py: the same two views, through the real Handler and a URL conf.
 
-Run: ``python bench/duck_app.py PORT`` (the benchmark does it, pinned to one core).
+Run: ``python bench/duck_app.py PORT [httptools|h11] [log]`` (the benchmark does it, pinned to one core);
+``log`` turns the access log on (written to stderr, which the benchmark sends to /dev/null).
 """
 
 from __future__ import annotations
@@ -24,16 +25,23 @@ async def json_view(request: Request) -> HttpResponse:
     return JsonResponse({"message": "Hello, world!"})
 
 
-urlpatterns = [path("/plaintext", plaintext), path("/json", json_view)]
+def sync_view(request: Request) -> HttpResponse:
+    """A sync view: duck runs it in its bounded thread pool."""
+    return JsonResponse({"message": "Hello, world!"})
+
+
+urlpatterns = [path("/plaintext", plaintext), path("/json", json_view), path("/sync", sync_view)]
 
 
 def main() -> None:
     settings.configure(
         DEBUG=False,
+        SECRET_KEY="benchmark-only-not-secret",
         ALLOWED_HOSTS=["*"],
         MIDDLEWARE=[],
         ROOT_URLCONF=urlpatterns,
-        SERVER_ACCESS_LOG=False,
+        SERVER_HTTP_PARSER=sys.argv[2] if len(sys.argv) > 2 else "httptools",
+        SERVER_ACCESS_LOG=len(sys.argv) > 3 and sys.argv[3] == "log",
     )
     from duck.server import run
 

@@ -45,6 +45,7 @@ def main() -> None:
     port, backend, workers = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     settings.configure(
         DEBUG=False,
+        SECRET_KEY="not-a-secret-nothing-is-signed",
         ALLOWED_HOSTS=["*"],
         MIDDLEWARE=[],
         ROOT_URLCONF=urlpatterns,

@@ -1,17 +1,19 @@
-"""Requests per second of duck's server next to uvicorn + Starlette, measured with wrk.
+"""Requests per second of duck's server next to uvicorn + Starlette and granian + Starlette, measured with wrk.
 
-    python bench/http_bench.py [--duration 10] [--connections 64] [--rounds 1] [--only duck,uvicorn-h11]
+    python bench/http_bench.py [--duration 10] [--connections 64] [--rounds 1] [--only duck,uvicorn-httptools]
 
 Each server runs pinned to CPU 0 (``taskset -c 0``) and wrk to CPU 1, so one core serves, as in
-production with one worker per core. Three servers, two views each (plaintext and JSON, both
-through the framework's router): duck (its own asyncio + h11 server, the real Handler and a URL
-conf), uvicorn + Starlette with ``--http h11`` (the reference: same parser as duck) and with
-``--http httptools``. Prints req/s, p99 latency and the ratio to uvicorn + Starlette (h11); with
+production with one worker per core. Three views, each through the framework's router: plaintext,
+JSON, and a sync view (duck's thread pool; a Starlette sync endpoint, run in its thread pool).
+Servers: duck with httptools (the default parser), with h11, and with its access log on (written
+to a stderr that goes to /dev/null); uvicorn + Starlette with ``--http h11`` and ``--http
+httptools``; granian + Starlette (ASGI, one worker, one runtime thread). Prints req/s, p99 latency,
+CPU time per request and the ratios to ``--reference`` (uvicorn + Starlette, httptools); with
 ``--rounds N`` the servers take turns N times and each keeps its best run (on a shared machine other
-work can only slow a run down). A run takes about (duration + 1) x 2 views x servers x rounds seconds.
+work can only slow a run down). A run takes about (duration + 1) x 3 views x servers x rounds seconds.
 
-Needs wrk (``apt-get install wrk``) and uvicorn + starlette; installs httptools with pip when missing.
-Nothing here asserts a number: the machine decides them.
+Needs wrk (``apt-get install wrk``) and uvicorn + starlette; installs httptools and granian with pip
+when missing. Nothing here asserts a number: the machine decides them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from dataclasses import dataclass
 
 from common import BENCH, cpu_seconds, free_port, pinned, running
 
-VIEWS = ("/plaintext", "/json")
+VIEWS = ("/plaintext", "/json", "/sync")
+REFERENCE = "uvicorn-httptools"  # the ratios are to this server
 
 
 @dataclass
@@ -42,10 +45,25 @@ class Result:
 def server_commands(port: int) -> dict[str, list[str]]:
     uvicorn = [sys.executable, "-m", "uvicorn", "starlette_app:app", "--app-dir", str(BENCH), "--port", str(port)]
     quiet = ["--log-level", "warning", "--no-access-log"]
+    duck = [sys.executable, str(BENCH / "duck_app.py"), str(port)]
+    granian = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port)]
     return {
-        "duck": [sys.executable, str(BENCH / "duck_app.py"), str(port)],
+        "duck": [*duck, "httptools"],
+        "duck-h11": [*duck, "h11"],
+        "duck-accesslog": [*duck, "httptools", "log"],
         "uvicorn-h11": [*uvicorn, "--http", "h11", *quiet],
         "uvicorn-httptools": [*uvicorn, "--http", "httptools", *quiet],
+        # one worker, one runtime thread: one core, like the others (and no access log)
+        "granian": [
+            *granian,
+            "--workers",
+            "1",
+            "--runtime-threads",
+            "1",
+            "--working-dir",
+            str(BENCH),
+            "starlette_app:app",
+        ],
     }
 
 
@@ -74,6 +92,9 @@ def ensure_tools(servers: list[str]) -> None:
     if "uvicorn-httptools" in servers and importlib.util.find_spec("httptools") is None:
         print("installing httptools for the uvicorn-httptools run...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "httptools"], check=True, timeout=300)
+    if "granian" in servers and importlib.util.find_spec("granian") is None:
+        print("installing granian for the granian run...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "granian"], check=True, timeout=300)
 
 
 def run(servers: list[str], duration: float, connections: int, rounds: int) -> list[Result]:
@@ -104,10 +125,10 @@ def run(servers: list[str], duration: float, connections: int, rounds: int) -> l
     return [best[(name, view)] for name in servers for view in VIEWS]
 
 
-def table(results: list[Result]) -> str:
-    """req/s and CPU time per request, each with its ratio to uvicorn + Starlette (h11)."""
-    ref_rps = {r.view: r.rps for r in results if r.server == "uvicorn-h11"}
-    ref_cpu = {r.view: r.cpu_us for r in results if r.server == "uvicorn-h11"}
+def table(results: list[Result], reference: str = REFERENCE) -> str:
+    """req/s and CPU time per request, each with its ratio to ``reference``."""
+    ref_rps = {r.view: r.rps for r in results if r.server == reference}
+    ref_cpu = {r.view: r.cpu_us for r in results if r.server == reference}
     header = f"{'server':<19}{'view':<11}{'req/s':>9}{'ratio':>7}{'p99 ms':>9}{'CPU us/req':>12}{'req/CPU-s ratio':>17}"
     lines = [header, "-" * len(header)]
     for r in results:
@@ -124,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run (default: 10)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (default: 64)")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the best is kept (default: 1)")
-    parser.add_argument("--only", default="duck,uvicorn-h11,uvicorn-httptools", help="comma-separated servers")
+    parser.add_argument("--only", default=",".join(server_commands(0)), help="comma-separated servers")
+    parser.add_argument("--reference", default=REFERENCE, help=f"the server ratios are to (default: {REFERENCE})")
     args = parser.parse_args(argv)
     servers = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(servers) - set(server_commands(0))
@@ -133,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_tools(servers)
     if (os.cpu_count() or 1) < 2:
         print("warning: fewer than 2 CPUs: server and wrk share a core", file=sys.stderr)
-    print(table(run(servers, args.duration, args.connections, max(1, args.rounds))))
+    print(table(run(servers, args.duration, args.connections, max(1, args.rounds)), args.reference))
     return 0
 
 

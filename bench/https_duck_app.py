@@ -15,7 +15,12 @@ from duck.conf import settings
 def main() -> None:
     port, certfile, keyfile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     settings.configure(
-        DEBUG=False, ALLOWED_HOSTS=["*"], MIDDLEWARE=[], ROOT_URLCONF=urlpatterns, SERVER_ACCESS_LOG=False
+        DEBUG=False,
+        SECRET_KEY="benchmark-only-not-secret",
+        ALLOWED_HOSTS=["*"],
+        MIDDLEWARE=[],
+        ROOT_URLCONF=urlpatterns,
+        SERVER_ACCESS_LOG=False,
     )
     from duck.server import run
 

@@ -1,4 +1,4 @@
-"""The reference app for bench/http_bench.py: Starlette's plaintext and JSON hello-world views."""
+"""The reference app for bench/http_bench.py: Starlette's plaintext, JSON and sync-endpoint hello-world views."""
 
 from __future__ import annotations
 
@@ -16,4 +16,9 @@ async def json_view(request: Request) -> JSONResponse:
     return JSONResponse({"message": "Hello, world!"})
 
 
-app = Starlette(routes=[Route("/plaintext", plaintext), Route("/json", json_view)])
+def sync_view(request: Request) -> JSONResponse:
+    """A sync endpoint: Starlette runs it in its thread pool, as duck runs a sync view in its own."""
+    return JSONResponse({"message": "Hello, world!"})
+
+
+app = Starlette(routes=[Route("/plaintext", plaintext), Route("/json", json_view), Route("/sync", sync_view)])

@@ -32,6 +32,7 @@ urlpatterns = [path("/ws", Echo)]
 def main() -> None:
     settings.configure(
         DEBUG=False,
+        SECRET_KEY="benchmark-only-not-secret",
         ALLOWED_HOSTS=["*"],
         MIDDLEWARE=[],
         ROOT_URLCONF=urlpatterns,

@@ -46,6 +46,7 @@ urlpatterns = [path("/", EchoSocket)]
 def configure() -> None:
     settings.configure(
         DEBUG=False,
+        SECRET_KEY="not-a-secret-nothing-is-signed",
         ALLOWED_HOSTS=["*"],
         ROOT_URLCONF=urlpatterns,
         MIDDLEWARE=[],

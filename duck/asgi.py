@@ -43,6 +43,7 @@ from duck.core.project import load_project
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
+from duck.http.proxy import apply_forwarded
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
 from duck.http.upgrade import Receive, Scope, Send
@@ -179,7 +180,7 @@ def request_from_scope(scope: Scope, body: bytes | SpooledBody = b"", *, method:
     path = scope["path"]
     if root_path and (path == root_path or path.startswith(root_path + "/")):
         path = path[len(root_path) :] or "/"
-    return Request(
+    request = Request(
         method or scope["method"],
         path,
         query_string=bytes(scope.get("query_string", b"")).decode("latin-1"),
@@ -192,6 +193,8 @@ def request_from_scope(scope: Scope, body: bytes | SpooledBody = b"", *, method:
         root_path=root_path,
         scope=scope,
     )
+    apply_forwarded(request)  # TRUSTED_PROXIES: the client, scheme and host the proxy saw
+    return request
 
 
 def _address(value: Any) -> tuple[str, int] | None:

@@ -10,6 +10,8 @@ WebSocket connection) translates them in exactly one place::
     ├── NoReverseMatch                reverse() found no route (lists what it tried)
     ├── ViewReturnedInvalidResponse   a view returned None or a non-response (-> 500)
     ├── RequestSessionClosed          request.db used after its request was answered
+    ├── BadSignature                  a signed value was tampered with (duck.utils.signing)
+    │   └── SignatureExpired          ...or is older than the max_age it was checked with
     ├── ServerError                   duck's server cannot start or keep running (one line for the CLI)
     ├── CommandError                  a ``duck`` command cannot do what was asked (one line for the CLI)
     ├── MigrationError                a migration command failed (the schema is as it was)
@@ -18,6 +20,7 @@ WebSocket connection) translates them in exactly one place::
     │   │   └── SuspiciousOperation             400
     │   │       └── DisallowedHost              400
     │   ├── InvalidHandshake                    400, or the status the WebSocket handshake check chose
+    │   ├── NotAuthenticated                    401 (carries WWW-Authenticate)
     │   ├── PermissionDenied                    403
     │   ├── Http404                             404
     │   │   └── Resolver404                     404 (carries ``tried``)
@@ -26,7 +29,9 @@ WebSocket connection) translates them in exactly one place::
     │   ├── URITooLong                          414
     │   ├── RangeNotSatisfiable                 416 (carries ``Content-Range: bytes */size``)
     │   ├── UpgradeRequired                     426 (carries extra headers)
+    │   ├── TooManyRequests                     429 (carries Retry-After)
     │   ├── RequestHeaderFieldsTooLarge         431
+    │   ├── NotImplementedByServer              501 (an unknown method or transfer coding)
     │   ├── ServiceUnavailable                  503
     │   │   └── DatabaseUnavailable             503 (database unreachable, or no pooled connection in time)
     │   └── HTTPVersionNotSupported             505
@@ -72,6 +77,14 @@ class ViewReturnedInvalidResponse(DuckError):
 
 class RequestSessionClosed(DuckError):
     """``request.db`` / ``request.async_db`` used after the request was answered (open a session instead)."""
+
+
+class BadSignature(DuckError):
+    """A signed value does not carry a valid signature (tampered with, or signed with another key)."""
+
+
+class SignatureExpired(BadSignature):
+    """A signed value is valid but older than the ``max_age`` it was checked with."""
 
 
 class ServerError(DuckError):
@@ -130,6 +143,16 @@ class InvalidHandshake(HttpError):
     def __init__(self, message: str, status_code: int = 400, headers: Iterable[tuple[str, str]] = ()) -> None:
         super().__init__(message, headers=headers)
         self.status_code = status_code
+
+
+class NotAuthenticated(HttpError):
+    """Credentials are missing or invalid (401); the response says how to authenticate (RFC 9110 §11.6.1)."""
+
+    status_code = 401
+    default_message = "Authentication required"
+
+    def __init__(self, message: str | None = None, *, challenge: str = 'Bearer realm="duck"') -> None:
+        super().__init__(message, headers=[("WWW-Authenticate", challenge)])
 
 
 class PermissionDenied(HttpError):
@@ -191,6 +214,17 @@ class UpgradeRequired(HttpError):
     default_message = "Upgrade Required"
 
 
+class TooManyRequests(HttpError):
+    """Rate limited (429, RFC 6585 §4): ``Retry-After`` says in how many seconds to try again."""
+
+    status_code = 429
+    default_message = "Too many attempts; try again later."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, headers=[("Retry-After", str(self.retry_after))])
+
+
 class RequestHeaderFieldsTooLarge(HttpError):
     status_code = 431
     default_message = "Request Header Fields Too Large"
@@ -208,6 +242,13 @@ class DatabaseUnavailable(ServiceUnavailable):
     """
 
     default_message = "The database is unavailable; please try again shortly."
+
+
+class NotImplementedByServer(HttpError):
+    """The request needs something the server does not implement: an unknown method or transfer coding."""
+
+    status_code = 501
+    default_message = "Not Implemented"
 
 
 class HTTPVersionNotSupported(HttpError):

@@ -41,6 +41,7 @@ from duck.core.project import load_project
 from duck.exceptions import BadRequest, HttpError, RequestEntityTooLarge
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
+from duck.http.proxy import apply_forwarded
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
 from duck.staticfiles.middleware import StaticFilesMiddleware
@@ -168,7 +169,7 @@ def request_from_environ(environ: dict[str, Any]) -> Request:
         RequestEntityTooLarge: a body larger than ``SERVER_MAX_BODY_SIZE`` (refused before reading it).
     """
     headers = _headers(environ)
-    return Request(
+    request = Request(
         environ["REQUEST_METHOD"],
         _decode_path(environ.get("PATH_INFO", "")) or "/",
         query_string=environ.get("QUERY_STRING", ""),
@@ -180,6 +181,8 @@ def request_from_environ(environ: dict[str, Any]) -> Request:
         http_version=environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
         root_path=_decode_path(environ.get("SCRIPT_NAME", "")),
     )
+    apply_forwarded(request)  # TRUSTED_PROXIES: the client, scheme and host the proxy saw
+    return request
 
 
 def _decode_path(value: str) -> str:

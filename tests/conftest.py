@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("DUCK_SETTINGS_MODULE", "tests.apps.sample.settings")
 
 # A real PostgreSQL server, started on demand by the tests that use its fixtures (tests/postgres.py).
-pytest_plugins = ["tests.postgres"]
+pytest_plugins = ["tests.postgres", "tests.accounts"]
 
 
 @pytest.fixture(scope="session")

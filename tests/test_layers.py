@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("urls", "http"),
     ("template", "staticfiles", "db"),
     ("core",),
-    ("views", "shortcuts", "middleware"),
+    ("views", "shortcuts", "middleware", "sessions", "auth"),
     ("server",),
     ("contrib",),
     ("wsgi", "asgi"),

@@ -155,6 +155,7 @@ urlpatterns = [
 def main() -> None:
     settings.configure(
         DEBUG=False,
+        SECRET_KEY="benchmark-only-not-secret",
         ALLOWED_HOSTS=["*"],
         ROOT_URLCONF=urlpatterns,
         SERVER_ACCESS_LOG=False,

@@ -1,4 +1,4 @@
-"""The ``duck`` command line: ``startproject``, ``runserver``, ``db``, ``shell``, ``routes``, ``check``...
+"""The ``duck`` command line: ``startproject``, ``runserver``, ``db``, ``createuser``, ``shell``, ``check``...
 
 Inside a project, every module of its ``commands/`` folder is a command too (:mod:`duck.cli.commands`).
 
@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from duck import __version__
-from duck.cli import check, collectstatic, commands, db, routes, runserver, shell, startproject
+from duck.cli import check, collectstatic, commands, createuser, db, routes, runserver, shell, startproject
 from duck.exceptions import CommandError, DuckError
 
 __all__ = ["CommandError", "build_parser", "main"]
 
-COMMANDS = (startproject, runserver, collectstatic, db, shell, routes, check)
+COMMANDS = (startproject, runserver, collectstatic, db, createuser, shell, routes, check)
 # Exit status of errors the user can fix; argparse uses 2 for command-line usage errors.
 ERROR_STATUS = 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import ipaddress
 import os
 import weakref
 from collections.abc import Callable, Iterator
@@ -181,6 +182,36 @@ def _validate(values: dict[str, Any]) -> None:
     for name, least in (("DATABASE_POOL_SIZE", 1), ("DATABASE_MAX_OVERFLOW", 0)):
         if values[name] < least:
             raise ImproperlyConfigured(f"{name} must be a whole number of at least {least}, not {values[name]!r}.")
+    _check_secret_key(values)
+    _check_proxies(values["TRUSTED_PROXIES"])
+
+
+# Keys that say they are placeholders: refused like an empty key when DEBUG is off.
+_PLACEHOLDER_KEYS = frozenset({"", "change-me", "changeme", "secret", "insecure", "your-secret-key"})
+
+
+def _check_secret_key(values: dict[str, Any]) -> None:
+    """With DEBUG off, refuse to start with a key that anyone could guess (it signs sessions and tokens)."""
+    if values["DEBUG"] or values["SECRET_KEY"].strip().lower() not in _PLACEHOLDER_KEYS:
+        return
+    raise ImproperlyConfigured(
+        "SECRET_KEY is empty or a placeholder, and DEBUG is off: anyone could forge sessions and tokens. Generate "
+        'a key with python -c "import secrets; print(secrets.token_urlsafe(50))" and set SECRET_KEY (e.g. from '
+        "an environment variable: SECRET_KEY = os.environ['DUCK_SECRET_KEY'])."
+    )
+
+
+def _check_proxies(entries: list[str]) -> None:
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXIES entry {entry!r} is not an IP address or network: write e.g. '127.0.0.1', "
+                "'10.0.0.0/8' or '::1' (host names are not resolved)."
+            ) from None
 
 
 settings = LazySettings()

@@ -38,6 +38,21 @@ SECRET_NAME_PARTS = (
     "AUTHORIZATION",
     "COOKIE",
 )
+# Settings whose names contain such a part but hold no secret (masking "sessionid" would mask it
+# everywhere on the DEBUG page).
+PUBLIC_NAMES = frozenset(
+    {
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_AGE",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_HTTPONLY",
+        "SESSION_COOKIE_SAMESITE",
+        "SESSION_COOKIE_DOMAIN",
+        "SESSION_COOKIE_PATH",
+        "AUTH_TOKEN_MAX_AGE",
+        "AUTH_PASSWORD_MIN_LENGTH",
+    }
+)
 MASK = "********"
 # How similar an unknown name must be to a known one to be reported as a probable typo (difflib ratio).
 TYPO_CUTOFF = 0.85
@@ -47,7 +62,7 @@ _VALUE_SHOWN = 80  # characters of a refused value's repr shown in the message
 def looks_secret(name: str) -> bool:
     """Whether a value named ``name`` must be masked: ``SECRET_KEY``, ``db_password``, ``X-Auth-Token``..."""
     upper = name.upper()
-    return any(part in upper for part in SECRET_NAME_PARTS)
+    return upper not in PUBLIC_NAMES and any(part in upper for part in SECRET_NAME_PARTS)
 
 
 def masked(name: str, value: Any) -> Any:

@@ -15,8 +15,12 @@ from typing import Any, Literal
 # --- Core -------------------------------------------------------------------------------
 # Technical error pages (tracebacks, the URL patterns tried) are shown only when DEBUG is on.
 DEBUG = False
-# Signs cookies and tokens; startproject generates one; an empty key is refused where it is needed.
+# Signs sessions, CSRF tokens and bearer tokens (duck.utils.signing); startproject generates one. With DEBUG
+# off an empty key refuses to start: anyone could forge what it signs.
 SECRET_KEY = ""
+# Former keys, still accepted when checking signatures (never used to sign): rotate SECRET_KEY without
+# logging everybody out. Drop an old key once what it signed has expired.
+SECRET_KEY_FALLBACKS: list[str] = []
 # Host names this site answers to; others get 400 (DNS rebinding / Host header poisoning).
 # With DEBUG on and an empty list, localhost names are allowed, as in Django.
 ALLOWED_HOSTS: list[str] = []
@@ -30,6 +34,16 @@ DEFAULT_CHARSET = "utf-8"
 SYNC_VIEW_THREADS = 40
 # Append a slash and redirect when a path does not match but path + "/" does (GET/HEAD only).
 APPEND_SLASH = True
+
+# --- Proxies ----------------------------------------------------------------------------
+# Addresses or networks ("127.0.0.1", "10.0.0.0/8", "::1") of the reverse proxies in front of duck. Only
+# a request from one of them may set the client address, scheme and host with forwarding headers;
+# from anyone else those headers are ignored (they could be forged). "*" trusts every peer.
+TRUSTED_PROXIES: list[str] = []
+# Which forwarding headers the trusted proxies write: "x-forwarded" (X-Forwarded-For/-Proto/-Host, what
+# nginx is usually set up with) or "forwarded" (RFC 7239). The other family is ignored: a proxy that
+# does not write it passes the client's copy through.
+FORWARDED_HEADERS: Literal["x-forwarded", "forwarded"] = "x-forwarded"
 
 # --- Lifecycle --------------------------------------------------------------------------
 # Dotted paths of callables (sync or async, no arguments) run in every serving process before it
@@ -119,6 +133,9 @@ SERVER_SHUTDOWN_TIMEOUT = 10.0
 SERVER_HEADER = "duck"
 # Log one line per request, and one per WebSocket opened and closed (code, duration), on "duck.access".
 SERVER_ACCESS_LOG = True
+# The HTTP/1.1 request parser: "httptools" (llhttp, C: several times faster) or "h11" (pure Python).
+# duck checks the same rules on top of either, so both are exactly as strict.
+SERVER_HTTP_PARSER: Literal["httptools", "h11"] = "httptools"
 # Bytes buffered for a slow reader before the server stops pulling from a streaming response.
 SERVER_WRITE_HIGH_WATER = 64 * 1024
 # After an error response the server reads and drops what the client still sends, so the client
@@ -217,6 +234,80 @@ GROUPS_REDIS_PREFIX = "duck:groups:"
 GROUPS_REDIS_TIMEOUT = 5.0
 # Longest wait in seconds between two attempts to reconnect to Redis (the wait doubles from 0.1 s).
 GROUPS_REDIS_BACKOFF_MAX = 5.0
+
+# --- Sessions (duck.sessions.middleware.SessionMiddleware) -----------------------------
+# Where session data lives: "cookie" (signed, in the browser; nothing to run), "database" (the
+# duck_session table of the default database), "redis" (REDIS_URL), or a dotted path to a store class.
+SESSION_STORE = "cookie"
+# Name of the session cookie.
+SESSION_COOKIE_NAME = "sessionid"
+# Seconds a session lives after it was created, however active (two weeks, as Django).
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+# Seconds without a request after which a session expires; None: only SESSION_COOKIE_AGE applies.
+SESSION_IDLE_TIMEOUT: int | None = None
+# The cookie is sent over HTTPS only; None: Secure whenever the request itself is secure.
+SESSION_COOKIE_SECURE: bool | None = None
+# Hide the session cookie from JavaScript (an XSS cannot steal the session).
+SESSION_COOKIE_HTTPONLY = True
+# Lax: not sent on cross-site subrequests and POSTs (a first line against CSRF), sent on links.
+SESSION_COOKIE_SAMESITE: Literal["Lax", "Strict", "None"] = "Lax"
+# Domain of the session cookie (".example.com" shares it with subdomains); None: this host only.
+SESSION_COOKIE_DOMAIN: str | None = None
+# Path of the session cookie.
+SESSION_COOKIE_PATH = "/"
+# End the session when the browser closes (a cookie without Max-Age); the server still expires it.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+# Prepended to session keys in Redis, so several sites can share one Redis.
+SESSION_REDIS_PREFIX = "duck:session:"
+
+# --- Users and login (duck.auth) --------------------------------------------------------
+# Dotted path of the user model class (duck.auth.models.User, or a project's AbstractUser subclass).
+AUTH_USER_MODEL = "duck.auth.models.User"
+# Where @login_required and LoginRequiredMixin send anonymous visitors: a path or a route name.
+LOGIN_URL = "/login"
+# Where LoginView goes after a login when the form names no safe "next" URL.
+LOGIN_REDIRECT_URL = "/"
+# Where LogoutView goes after a logout; None renders its template instead.
+LOGOUT_REDIRECT_URL: str | None = None
+# Failed logins allowed per minute from one client address, then 429 with Retry-After (password guessing).
+LOGIN_THROTTLE_PER_IP = 20
+# Failed logins allowed per minute for one username, whatever the address (distributed guessing).
+LOGIN_THROTTLE_PER_USER = 5
+# Shortest password create_user() and SignupView accept.
+AUTH_PASSWORD_MIN_LENGTH = 8
+# Seconds a bearer token from duck.auth.tokens.create_token() stays valid (a day).
+AUTH_TOKEN_MAX_AGE = 24 * 3600
+
+# --- CSRF (duck.middleware.csrf.CsrfViewMiddleware) -------------------------------------
+# Origins besides the site's own whose unsafe requests are accepted, e.g. ["https://app.example.com"].
+CSRF_TRUSTED_ORIGINS: list[str] = []
+# Header carrying the token for JavaScript requests (fetch with X-CSRFToken), as Django.
+CSRF_HEADER_NAME = "X-CSRFToken"
+# Form field carrying the token (what csrf_input() writes), as Django.
+CSRF_FIELD_NAME = "csrfmiddlewaretoken"
+
+# --- Security headers (duck.middleware.security.SecurityMiddleware) ---------------------
+# X-Content-Type-Options: nosniff: browsers must not guess a script out of an upload.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Referrer-Policy: full URLs (with their query strings) stay on this site.
+SECURE_REFERRER_POLICY: str | None = "same-origin"
+# X-Frame-Options: other sites may not frame pages (clickjacking); "SAMEORIGIN" lets this site; None sends none.
+X_FRAME_OPTIONS: Literal["DENY", "SAMEORIGIN"] | None = "DENY"
+# Cross-Origin-Opener-Policy: a cross-site window opened from here cannot reach back into the page.
+SECURE_CROSS_ORIGIN_OPENER_POLICY: str | None = "same-origin"
+# Content-Security-Policy sent with every response, e.g. "default-src 'self'"; None sends none.
+CONTENT_SECURITY_POLICY: str | None = None
+# The same, report-only: try a policy out before enforcing it.
+CONTENT_SECURITY_POLICY_REPORT_ONLY: str | None = None
+# Strict-Transport-Security max-age in seconds for HTTPS responses; 0 sends none. Browsers then refuse
+# plain HTTP to this host for that long: start small (3600) once HTTPS works everywhere.
+SECURE_HSTS_SECONDS = 0
+# Add includeSubDomains to HSTS (every subdomain must serve HTTPS too).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+# Add preload to HSTS (for the browsers' built-in lists; hard to undo).
+SECURE_HSTS_PRELOAD = False
+# Redirect plain-HTTP requests to https:// (301). Behind a proxy set TRUSTED_PROXIES, or every request loops.
+SECURE_SSL_REDIRECT = False
 
 # --- Background tasks -------------------------------------------------------------------
 # Seconds server-owned tasks get to finish after cancellation at shutdown.

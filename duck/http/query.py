@@ -24,7 +24,7 @@ def parse_qs(data: str | bytes, *, max_fields: int = 1000, charset: str = "utf-8
     Raises:
         BadRequest: malformed percent-escapes, undecodable text, or more than ``max_fields`` fields.
     """
-    raw = data.encode("latin-1") if isinstance(data, str) else data
+    raw = data.encode("latin-1") if isinstance(data, str) else bytes(data)  # a bytearray slice is unhashable
     result: MultiDict[str] = MultiDict()
     if not raw:
         return result

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin
 
 from duck.conf import settings
 from duck.exceptions import BadRequest, DisallowedHost, RequestEntityTooLarge
-from duck.http.body import SpooledBody
+from duck.http.body import CHUNK_SIZE, SpooledBody
 from duck.http.cookies import parse_cookie
 from duck.http.datastructures import Headers, MultiDict
 from duck.http.query import parse_qs
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 # host = reg-name / IPv4 / "[" IPv6 "]", with an optional port (RFC 3986 §3.2.2).
 _HOST_RE = re.compile(r"^([a-z0-9.-]+|\[[a-f0-9]*:[a-f0-9.:]+\])(?::(\d{1,5}))?$")
+# Characters a path may keep as they are (RFC 3986 pchar and "/"); anything else is percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_UNSAFE_PATH_RE = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=._~-]")
 _DEBUG_HOSTS = ("localhost", ".localhost", "127.0.0.1", "[::1]")
 
 # Attributes that higher layers give every request, computed on each access by a factory
@@ -62,6 +65,11 @@ class Request:
     if TYPE_CHECKING:  # provided by duck.db (see provide_request_attribute)
         db: Session
         async_db: AsyncSession
+        # set by SessionMiddleware, AuthenticationMiddleware, CsrfViewMiddleware (layers above this one)
+        session: Any
+        user: Any
+        auth: str | None
+        csrf_token: str
 
     def __init__(
         self,
@@ -105,7 +113,9 @@ class Request:
 
     # -- URL ----------------------------------------------------------------------------
     def get_full_path(self) -> str:
-        path = quote(self.path, safe="/:@!$&'()*+,;=-._~")
+        path = self.path
+        if _UNSAFE_PATH_RE.search(path) is not None:  # the usual path needs no quoting: skip quote()
+            path = quote(path, safe=_PATH_SAFE)
         return f"{path}?{self.query_string}" if self.query_string else path
 
     @cached_property
@@ -191,6 +201,21 @@ class Request:
         if isinstance(body, SpooledBody):
             return body.read()
         return body
+
+    async def stream(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        """The body in pieces of at most ``chunk_size`` bytes, whatever its size (``async for``).
+
+        ``DATA_UPLOAD_MAX_MEMORY_SIZE`` does not apply: a body larger than that waits on disk and is
+        read back a piece at a time, so a view can take a 1 GiB upload in a few MiB of memory (up to
+        ``SERVER_MAX_BODY_SIZE``). Each call starts from the beginning of the body.
+        """
+        body = self._body
+        if isinstance(body, SpooledBody):
+            for piece in body.chunks(chunk_size):
+                yield piece
+        else:
+            for start in range(0, len(body), chunk_size):
+                yield body[start : start + chunk_size]
 
     def json(self) -> Any:
         """The body decoded as JSON.

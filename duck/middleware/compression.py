@@ -141,15 +141,18 @@ def _compress_stream(response: HttpResponse, encoder: Encoder) -> None:
         response.streaming_content = _compress_sync(content, encoder, charset)  # type: ignore[attr-defined]
 
 
+def _compressed(chunk: bytes | str, encoder: Encoder, charset: str) -> bytes:
+    """One chunk, compressed and flushed at once, so the client can decode it without waiting."""
+    data = chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
+    return encoder.compress(data) + encoder.flush() if data else b""
+
+
 def _compress_sync(chunks: Iterable[bytes | str], encoder: Encoder, charset: str) -> Iterator[bytes]:
     iterator = iter(chunks)
     try:
         for chunk in iterator:
-            data = chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
-            if data:
-                out = encoder.compress(data) + encoder.flush()
-                if out:
-                    yield out
+            if out := _compressed(chunk, encoder, charset):
+                yield out
         yield encoder.finish()
     finally:
         close = getattr(iterator, "close", None)
@@ -161,11 +164,8 @@ async def _compress_async(chunks: AsyncIterable[bytes | str], encoder: Encoder, 
     iterator = chunks.__aiter__()
     try:
         async for chunk in iterator:
-            data = chunk.encode(charset) if isinstance(chunk, str) else bytes(chunk)
-            if data:
-                out = encoder.compress(data) + encoder.flush()
-                if out:
-                    yield out
+            if out := _compressed(chunk, encoder, charset):
+                yield out
         yield encoder.finish()
     finally:
         aclose = getattr(iterator, "aclose", None)

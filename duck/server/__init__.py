@@ -19,6 +19,7 @@ from collections.abc import Coroutine
 from typing import Any, Literal
 
 from duck.exceptions import ServerError
+from duck.server.access_log import DEFAULT_FORMAT, mark_default_handler
 from duck.server.config import ServerConfig
 from duck.server.protocol import HttpProtocol
 from duck.server.reload import is_reloader_child, run_with_reloader
@@ -169,7 +170,8 @@ def configure_logging() -> None:
     if duck_logger.handlers or logging.getLogger().handlers:
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("[%(asctime)s] %(process)d %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter(DEFAULT_FORMAT))
+    mark_default_handler(handler)  # the access log may then write its batched lines straight to it
     handler.addFilter(lambda record: not getattr(record, "duck_banner", False))
     duck_logger.addHandler(handler)
     if duck_logger.level == logging.NOTSET:

@@ -7,7 +7,6 @@ so the per-request path never touches the settings object.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -15,8 +14,10 @@ from email.utils import formatdate
 from typing import Any, Protocol
 
 from duck.conf import ENVIRONMENT_VARIABLE, global_settings, settings
+from duck.exceptions import ImproperlyConfigured
 from duck.http.body import memory_limit_setting
 from duck.http.upgrade import UpgradedProtocol
+from duck.server.access_log import AccessLog
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ServerConfig:
     shutdown_timeout: float = global_settings.SERVER_SHUTDOWN_TIMEOUT
     server_header: bytes = global_settings.SERVER_HEADER.encode("latin-1")
     access_log: bool = global_settings.SERVER_ACCESS_LOG
+    http_parser: str = global_settings.SERVER_HTTP_PARSER
     write_high_water: int = global_settings.SERVER_WRITE_HIGH_WATER
     linger_timeout: float = global_settings.SERVER_LINGER_TIMEOUT
     linger_max_bytes: int = global_settings.SERVER_LINGER_MAX_BYTES
@@ -61,6 +63,7 @@ class ServerConfig:
             shutdown_timeout=float(settings.SERVER_SHUTDOWN_TIMEOUT),
             server_header=str(settings.SERVER_HEADER or "").encode("latin-1"),
             access_log=bool(settings.SERVER_ACCESS_LOG),
+            http_parser=_http_parser(settings.SERVER_HTTP_PARSER),
             write_high_water=int(settings.SERVER_WRITE_HIGH_WATER),
             linger_timeout=float(settings.SERVER_LINGER_TIMEOUT),
             linger_max_bytes=int(settings.SERVER_LINGER_MAX_BYTES),
@@ -68,6 +71,19 @@ class ServerConfig:
             upload_temp_dir=settings.FILE_UPLOAD_TEMP_DIR,
             ssl_handshake_timeout=float(settings.SERVER_SSL_HANDSHAKE_TIMEOUT),
         )
+
+
+def _http_parser(name: str) -> str:
+    """``SERVER_HTTP_PARSER``, checked: httptools must be importable to be chosen."""
+    if name == "httptools":
+        try:
+            import httptools  # noqa: F401
+        except ImportError:
+            raise ImproperlyConfigured(
+                "SERVER_HTTP_PARSER = 'httptools' needs the httptools package: pip install httptools, "
+                "or set SERVER_HTTP_PARSER = 'h11'."
+            ) from None
+    return name
 
 
 class DateHeader:
@@ -124,7 +140,7 @@ class ServerState:
         config: the limits, read once at start.
         handler: any object with ``async handle(request) -> HttpResponse``.
         scheme: ``"https"`` when the server speaks TLS, else ``"http"`` (every request's ``scheme``).
-                connections: transport -> protocol now driving it. Every protocol removes itself when its
+        connections: transport -> protocol now driving it. Every protocol removes itself when its
             connection is lost; an upgrade replaces the HTTP protocol with the new one, which is
             told how to remove itself (``on_released``), so graceful shutdown can call its
             ``shutdown()``. A protocol's ``task`` attribute, when present, is its request in flight
@@ -134,16 +150,29 @@ class ServerState:
     config: ServerConfig
     handler: Any
     scheme: str = "http"
-    connections: dict[asyncio.BaseTransport, Any] = field(default_factory=dict)
+    connections: dict[asyncio.BaseTransport, ServedConnection] = field(default_factory=dict)
     date: DateHeader = field(init=False)
+    _access_log: AccessLog | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.date = DateHeader(self.config.server_header)
 
+    @property
+    def access_log(self) -> AccessLog:
+        """The server's batched access log, on the loop it serves from (made on first use)."""
+        if self._access_log is None:
+            self._access_log = AccessLog(asyncio.get_running_loop())
+        return self._access_log
+
     def upgrade(self, transport: asyncio.BaseTransport, protocol: UpgradedProtocol) -> None:
         """Record that ``transport`` is now driven by ``protocol`` (a WebSocket, after an upgrade)."""
         self.connections[transport] = protocol
-        protocol.on_released = functools.partial(self.connections.pop, transport, None)
+        connections = self.connections
+
+        def released() -> None:
+            connections.pop(transport, None)
+
+        protocol.on_released = released
 
     def in_flight(self) -> list[asyncio.Task[Any]]:
         """The tasks answering requests right now (graceful shutdown waits for them)."""
@@ -159,7 +188,8 @@ class ServerState:
 
         O(connections), paid only when the server is full. See ``phases.eviction_rank`` for the order.
         """
-        victim, lowest = None, None
+        victim: Any = None
+        lowest = None
         for protocol in self.connections.values():
             rank_of = getattr(protocol, "eviction_rank", None)
             rank = rank_of(now) if rank_of is not None else None

@@ -6,13 +6,13 @@ No I/O here: every function takes bytes or an h11 event and returns values, so e
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
-
-import h11
 
 from duck.exceptions import (
     BadRequest,
     HTTPVersionNotSupported,
+    NotImplementedByServer,
     RequestEntityTooLarge,
     RequestHeaderFieldsTooLarge,
     URITooLong,
@@ -20,22 +20,28 @@ from duck.exceptions import (
 from duck.http.status import reason_phrase
 from duck.server.config import ServerConfig
 
+if TYPE_CHECKING:
+    from duck.server.parsing import RequestHead
+
 # Control characters a field value must not contain (RFC 9110 §5.5): h11 lets most of them through
 # (it refuses only NUL, CR, LF and other whitespace) because some clients send them; we do not.
 _CTL_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _VERSIONS = frozenset({b"1.0", b"1.1"})
+# A request target is visible ASCII (RFC 9112 §3.2, RFC 3986): no spaces, controls or bytes >= 0x80.
+_TARGET_RE = re.compile(rb"[\x21-\x7e]+")
 # "SP SP HTTP/1.1 CRLF" of the request line plus the CRLF that ends the head.
 _REQUEST_LINE_OVERHEAD = 2 + 8 + 2 + 2
 
 
-def check_request(event: h11.Request, config: ServerConfig) -> tuple[bool, bool]:
-    """Enforce the limits and the framing rules h11 is lenient about.
+def check_request(head: RequestHead, config: ServerConfig) -> tuple[bool, bool, bool]:
+    """Enforce the limits and the framing rules on a parsed request head, whichever parser read it.
 
     Returns:
-        ``(keep_alive, has_body)``. ``keep_alive`` is False when the client asked to close
-        (``Connection: close``) or speaks HTTP/1.0, for which duck does not keep connections open
-        (RFC 9112 §9.3). ``has_body`` is False when neither Transfer-Encoding nor a non-zero
-        Content-Length is present: the body is then empty (RFC 9112 §6.3 ¶7).
+        ``(keep_alive, has_body, expects_continue)``. ``keep_alive`` is False when the client asked
+        to close (``Connection: close``) or speaks HTTP/1.0, for which duck does not keep connections
+        open (RFC 9112 §9.3). ``has_body`` is False when neither Transfer-Encoding nor a non-zero
+        Content-Length is present: the body is then empty (RFC 9112 §6.3 ¶7). ``expects_continue``:
+        an HTTP/1.1 client waits for ``100 Continue`` before it sends the body (RFC 9110 §10.1.1).
 
     Raises:
         HTTPVersionNotSupported: a version other than 1.0/1.1 (RFC 9112 §2.3).
@@ -43,53 +49,69 @@ def check_request(event: h11.Request, config: ServerConfig) -> tuple[bool, bool]
         RequestHeaderFieldsTooLarge: too many or too large header fields.
         BadRequest: control characters in a field value (RFC 9110 §5.5), Content-Length together
             with Transfer-Encoding (RFC 9112 §6.3: request smuggling; the connection must be closed),
-            several Host fields (RFC 9112 §3.2) or Transfer-Encoding from HTTP/1.0 (RFC 9112 §6.1).
+            no Host, or several (RFC 9112 §3.2), Transfer-Encoding from HTTP/1.0 (RFC 9112 §6.1),
+            a malformed Content-Length, or a target with spaces or control characters.
         RequestEntityTooLarge: a declared Content-Length above the limit (answered before any
             ``100 Continue``).
 
         The server answers each itself (``render_error``) and closes the connection.
     """
-    if event.http_version not in _VERSIONS:
-        raise HTTPVersionNotSupported(f"HTTP/{event.http_version.decode('ascii', 'replace')} is not supported.")
-    target = event.target
+    version = head.http_version
+    if version not in _VERSIONS:
+        raise HTTPVersionNotSupported(f"HTTP/{version.decode('ascii', 'replace')} is not supported.")
+    target = head.target
     if len(target) > config.max_url_length:
         raise URITooLong(f"The request target is longer than {config.max_url_length} bytes.")
-    headers = event.headers
+    if not target or _TARGET_RE.fullmatch(target) is None:  # RFC 9112 §3.2: visible ASCII only
+        raise BadRequest("Malformed request target.")
+    headers = head.headers
     if len(headers) > config.max_headers:
         raise RequestHeaderFieldsTooLarge(f"More than {config.max_headers} header fields.")
-    # h11 bounds only an *incomplete* head; a complete over-long head arriving in one read is counted here.
-    size = len(event.method) + len(target) + _REQUEST_LINE_OVERHEAD
+    # Parsers bound only an *incomplete* head; a complete over-long head arriving in one read is counted here.
+    size = len(head.method) + len(target) + _REQUEST_LINE_OVERHEAD
     content_length: bytes | None = None
-    chunked = False
+    codings: list[bytes] = []
     hosts = 0
-    http11 = event.http_version == b"1.1"
+    http11 = version == b"1.1"
     keep_alive = http11
+    expects_continue = False
     for name, value in headers:
         size += len(name) + len(value) + 4
         if _CTL_RE.search(value) is not None:
-            raise BadRequest(f"Control character in the value of the {name.decode('ascii')} field.")
+            raise BadRequest(f"Control character in the value of the {name.decode('ascii', 'replace')} field.")
         if name == b"host":
             hosts += 1
         elif name == b"content-length":
             content_length = value
         elif name == b"transfer-encoding":
-            chunked = True
+            codings.append(value)
         elif name == b"connection" and _has_token(value, b"close"):
             keep_alive = False
+        elif name == b"expect" and value.strip().lower() == b"100-continue":
+            expects_continue = http11
+    chunked = bool(codings)
     if hosts > 1:  # RFC 9112 §3.2: more than one Host is a 400 (which one would routing believe?)
         raise BadRequest("More than one Host header field.")
+    if hosts == 0 and http11:  # RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400
+        raise BadRequest("Missing Host header field.")
     if chunked and not http11:  # RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding is faulty
         raise BadRequest("Transfer-Encoding is not allowed in an HTTP/1.0 request.")
     if size > config.max_head_size:
         raise RequestHeaderFieldsTooLarge(f"The request head is larger than {config.max_head_size} bytes.")
+    if content_length is not None and chunked:
+        raise BadRequest("Content-Length and Transfer-Encoding must not be sent together.")
+    if chunked and (status := codings_status(codings)) is not None:
+        if status == 400:
+            raise BadRequest("Transfer-Encoding must end with chunked, once.")
+        raise NotImplementedByServer("Only the chunked transfer coding is supported.")
     if content_length is not None:
-        if chunked:
-            raise BadRequest("Content-Length and Transfer-Encoding must not be sent together.")
+        if not content_length.isdigit():
+            raise BadRequest("Malformed Content-Length header field.")
         length = int(content_length)
         if length > config.max_body_size:
             raise RequestEntityTooLarge(f"The request body is larger than {config.max_body_size} bytes.")
-        return keep_alive, length > 0
-    return keep_alive, chunked
+        return keep_alive, length > 0, expects_continue and length > 0
+    return keep_alive, chunked, expects_continue and chunked
 
 
 def _has_token(value: bytes, token: bytes) -> bool:
@@ -107,7 +129,7 @@ def split_target(target: bytes) -> tuple[str, str, str | None]:
     Raises:
         ValueError: an absolute-form target with user information (RFC 9110 §4.2.4), no host, or a bad port.
     """
-    text = target.decode("ascii")  # h11 guarantees visible ASCII in the target
+    text = target.decode("ascii")  # check_request let only visible ASCII through
     authority = None
     if text[0] != "/" and text != "*":
         parts = urlsplit(text)
@@ -126,16 +148,21 @@ _TE_LINE_RE = re.compile(rb"\r\ntransfer-encoding[ \t]*:([^\r\n]*)", re.IGNORECA
 
 
 def transfer_coding_status(head: bytes) -> int:
-    """The status for a Transfer-Encoding h11 cannot take (it reports them all as 501).
+    """The status for a raw request head whose Transfer-Encoding a parser refused (see :func:`codings_status`)."""
+    values = _TE_LINE_RE.findall(head)
+    return codings_status(values) or 501
+
+
+def codings_status(values: list[bytes]) -> int | None:
+    """The status for Transfer-Encoding field values other than one ``chunked``, or None when fine.
 
     RFC 9112 §6.3 ¶4: a request whose final coding is not chunked (``chunked, gzip``), or that is
-    chunked twice, cannot be framed: 400, and the connection closes. Only a request that is
-    correctly framed but uses a coding the server does not know (``gzip, chunked``) gets 501
-    (RFC 9112 §6.1).
+    chunked twice, cannot be framed: 400, and the connection closes. A request that is correctly
+    framed but uses a coding the server does not know (``gzip, chunked``) gets 501 (RFC 9112 §6.1).
     """
-    codings = [
-        coding.strip().lower() for value in _TE_LINE_RE.findall(head) for coding in value.split(b",") if coding.strip()
-    ]
+    codings = [coding.strip().lower() for value in values for coding in value.split(b",") if coding.strip()]
+    if codings == [b"chunked"]:
+        return None
     if b"chunked" in codings and (codings.count(b"chunked") > 1 or codings[-1] != b"chunked"):
         return 400
     return 501
@@ -151,6 +178,12 @@ class ResponseHead:
         self.chunked = chunked  # the body goes out in chunks (RFC 9112 §7.1)
         self.keep_alive = keep_alive  # the connection stays open after the body
         self.length = length  # the declared Content-Length, if any
+
+
+# Framed heads of recent responses, minus the Date/Server lines: most responses of an app repeat the
+# same few heads (a status, a content type, a length), and framing one costs more than finding it.
+_HEADS: dict[tuple[object, ...], ResponseHead] = {}
+_HEADS_MAX = 512
 
 
 def render_head(
@@ -177,6 +210,27 @@ def render_head(
         ValueError: a 1xx status, or a header that would corrupt the message (CR, LF or NUL in a
             value, a name that is not a token, a transfer coding other than chunked, a bad Content-Length).
     """
+    key = (status, reason, streaming, http11, keep_alive, *headers)
+    cached = _HEADS.get(key)
+    if cached is None:
+        cached = _frame(status, reason, headers, streaming=streaming, http11=http11, keep_alive=keep_alive)
+        if len(_HEADS) >= _HEADS_MAX:
+            _HEADS.clear()  # unusual heads (cookies, ETags) must not make this grow without bound
+        _HEADS[key] = cached
+    data = cached.data
+    return ResponseHead(b"".join((data, extra, b"\r\n")), cached.chunked, cached.keep_alive, cached.length)
+
+
+def _frame(
+    status: int,
+    reason: bytes,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    streaming: bool,
+    http11: bool,
+    keep_alive: bool,
+) -> ResponseHead:
+    """:func:`render_head` without the cache and without ``extra``: the head up to its last field line."""
     if status < 200:  # 1xx are interim answers (RFC 9110 §15.2); an upgrade goes through UpgradeResponse
         raise ValueError(f"Status {status} cannot end a request; use UpgradeResponse to switch protocols.")
     fields = dict(headers)
@@ -221,7 +275,7 @@ def render_head(
     separators = len(lines) - 1
     if data.count(b"\n") != separators or data.count(b"\r") != separators or b"\0" in data:
         raise ValueError(_bad_characters(reason, headers))
-    return ResponseHead(b"".join((data, b"\r\n", extra, b"\r\n")), chunked, keep_alive, length)
+    return ResponseHead(data + b"\r\n", chunked, keep_alive, length)
 
 
 def _framing_fields(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, bytes | None]:
@@ -279,9 +333,3 @@ def render_error(status: int, message: str, extra_headers: list[tuple[bytes, byt
     lines.append(b"content-length: %d" % len(body))
     lines.append(b"connection: close")
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
-
-
-def protocol_error_status(exc: h11.RemoteProtocolError) -> int:
-    """The status for an h11 parse error: its hint (431 for an over-long head, 501 for a TE) or 400."""
-    status = getattr(exc, "error_status_hint", 400)
-    return status if 400 <= status <= 599 else 400

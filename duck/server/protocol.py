@@ -1,16 +1,17 @@
-"""One HTTP/1.1 connection: an ``asyncio.Protocol`` that feeds h11 and runs one request cycle at a time.
+"""One HTTP/1.1 connection: an ``asyncio.Protocol`` that feeds a parser and runs one request cycle at a time.
 
-    data_received ─► h11.Connection ─► Request event ─► checks (limits, smuggling) ─► body ─► EndOfMessage
+    data_received ─► parser (httptools or h11) ─► RequestHead ─► checks (limits, smuggling) ─► body ─► END
         ─► task: handler.handle(request) ─► framed head + body (+ backpressure) ─► next cycle
 
-h11 parses every request (head, Content-Length and chunked bodies, protocol errors). Responses are
-framed by ``messages.render_head`` instead of ``h11.Connection.send``: the rules are few (RFC 9112 §6)
-and skipping ``send`` removed about a third of the per-request time under cProfile. Since h11 then
-never sees our response, each request cycle starts with a fresh ``h11.Connection`` fed with the
-bytes left over from the previous one.
+The parser (``parsing.py``) turns bytes into events; this module is the glue: it checks each head
+(``messages.check_request``), collects the body (spooled past ``DATA_UPLOAD_MAX_MEMORY_SIZE``),
+dispatches the request, and guards every phase with a deadline (``phases.py``). Responses are
+framed by duck (``responses.py``), not by the parser.
 
-Requests on a connection are answered strictly in order (RFC 9112 §9.3.2): while a request is being
-answered, bytes that arrive wait in h11's buffer and are parsed only after the response is complete.
+Requests on a connection are answered strictly in order (RFC 9112 §9.3.2). While a request is
+being answered, the events the parser already produced for the next one wait in ``_queued`` and
+bytes that arrive wait unparsed in ``_backlog`` (reading pauses once it holds more than a head's
+worth); both are taken up once the response is complete.
 """
 
 from __future__ import annotations
@@ -19,71 +20,40 @@ import asyncio
 import logging
 from typing import Any
 
-import h11
-
 from duck.exceptions import HttpError
 from duck.http.body import SpooledBody
 from duck.http.datastructures import Headers
+from duck.http.proxy import apply_forwarded
 from duck.http.request import Request
-from duck.http.response import NO_BODY_STATUSES, HttpResponse, UpgradeResponse
+from duck.http.response import UpgradeResponse
+from duck.server.access_log import AccessLog
 from duck.server.config import ServerState
-from duck.server.messages import (
-    LAST_CHUNK,
-    ResponseHead,
-    check_request,
-    chunk,
-    protocol_error_status,
-    render_error,
-    render_head,
-    split_target,
-    transfer_coding_status,
-)
+from duck.server.messages import check_request, render_error, split_target
+from duck.server.parsing import CLOSED, END, Event, RequestHead, make_parser
 from duck.server.phases import BodyPace, Phase, eviction_rank
+from duck.server.responses import Sent, _ClientGone, send_response
 from duck.utils.flow import LazyTimer, WriteFlow
 
 logger = logging.getLogger("duck.server")
-access_logger = logging.getLogger("duck.access")
 
 _IDLE, _HEAD, _BODY, _ANSWERING, _LINGER = Phase.IDLE, Phase.HEAD, Phase.BODY, Phase.ANSWERING, Phase.LINGER
-# A body larger than this is written apart from its head rather than copied into one buffer.
-_COPY_LIMIT = 64 * 1024
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 class RequestCycle:
     """One request/response exchange on a connection."""
 
-    __slots__ = (
-        "body",
-        "bytes_sent",
-        "event",
-        "has_body",
-        "head",
-        "http11",
-        "keep_alive",
-        "request",
-        "response_started",
-        "start",
-        "status",
-        "task",
-    )
+    __slots__ = ("body", "has_body", "head", "keep_alive", "request", "sent", "start", "task")
 
-    def __init__(self, event: h11.Request, keep_alive: bool, has_body: bool) -> None:
-        self.event = event
+    def __init__(self, head: RequestHead, keep_alive: bool, has_body: bool) -> None:
+        self.head = head
         self.keep_alive = keep_alive
         self.has_body = has_body
-        self.http11 = event.http_version == b"1.1"
-        self.head = event.method == b"HEAD"
         self.body: SpooledBody | None = None
         self.request: Request | None = None
         self.task: asyncio.Task[None] | None = None
-        self.response_started = False
-        self.status = 0
-        self.bytes_sent = 0
+        self.sent = Sent()
         self.start = 0.0  # loop time at dispatch, set only when the access log is on
-
-
-class _ClientGone(Exception):
-    """The peer closed the connection while we were answering: stop quietly."""
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -91,16 +61,19 @@ class HttpProtocol(asyncio.Protocol):
 
     def __init__(self, state: ServerState) -> None:
         self.state = state
-        self.config = state.config
+        self.config = config = state.config
         self.handler = state.handler
         self.loop = asyncio.get_running_loop()
-        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.config.max_head_size)
+        self.parser = make_parser(config.http_parser, config.max_head_size)
         self.transport: asyncio.Transport = None  # type: ignore[assignment]  # set by connection_made
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
         self.cycle: RequestCycle | None = None
-        self._busy = False  # a request is dispatched; new bytes wait in h11's buffer
-        self._pending = 0  # bytes received while busy (pipelined requests)
+        self._busy = False  # a request is dispatched; what comes next waits
+        self._queued: list[Event] = []  # events parsed beyond the request being answered
+        self._backlog: list[bytes] = []  # bytes received while busy, not parsed yet
+        self._pending = 0  # their size
+        self._eof = False  # the client half-closed while busy
         self._reading_paused = False
         self._flow = WriteFlow()
         self._closing = False  # graceful shutdown: close once the response in flight is sent
@@ -111,8 +84,6 @@ class HttpProtocol(asyncio.Protocol):
         self._head_started = 0.0  # when the head being read started (HEAD phase), or the connection opened
         self._received = 0  # bytes of the head being read (HEAD phase), or dropped (LINGER phase)
         self._fresh = True  # no byte has come yet on this connection
-        # The raw bytes of the head being parsed, kept only to tell why h11 refused a Transfer-Encoding.
-        self._head_pieces: list[bytes] = []
 
     def __repr__(self) -> str:
         client = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
@@ -138,7 +109,8 @@ class HttpProtocol(asyncio.Protocol):
         self.state.connections.pop(self.transport, None)
         self.phase = _ANSWERING  # no deadline is due any more
         self._timer.cancel()
-        self._head_pieces = []
+        self._queued = []
+        self._backlog = []
         cycle = self.cycle
         if cycle is not None:
             if cycle.task is not None and not cycle.task.done():
@@ -150,7 +122,7 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._busy:
             # Pipelining: keep the bytes for later, but stop reading if a client piles them up.
-            self.conn.receive_data(data)
+            self._backlog.append(data)
             self._pending += len(data)
             if self._pending > self.config.max_head_size and not self._reading_paused:
                 self._reading_paused = True
@@ -159,15 +131,12 @@ class HttpProtocol(asyncio.Protocol):
         phase = self.phase
         if phase is _IDLE:
             self._fresh = False
-            self._head_pieces = [data]
         elif phase is _HEAD:
-            self._head_pieces.append(data)
             self._received += len(data)
         elif phase is _LINGER:
             self._drop(len(data))
             return
-        self.conn.receive_data(data)
-        self._handle_events()
+        self._feed(data)
 
     def _drop(self, size: int) -> None:
         """An error was sent: drop what still comes, but only up to SERVER_LINGER_MAX_BYTES."""
@@ -179,9 +148,10 @@ class HttpProtocol(asyncio.Protocol):
         if self.phase is _LINGER:
             self.transport.close()
             return False
-        self.conn.receive_data(b"")
-        if not self._busy:
-            self._handle_events()
+        if self._busy:
+            self._eof = True  # read once the requests before it are answered
+        else:
+            self._feed_eof()
         # Keep our half open: a response may still be on its way (half-close). TLS has no half-close
         # (the transport closes either way, and asyncio logs a warning when asked to keep it open).
         return self.state.scheme == "http"
@@ -192,7 +162,7 @@ class HttpProtocol(asyncio.Protocol):
     def resume_writing(self) -> None:
         self._flow.resume()
 
-    # -- graceful shutdown ---------------------------------------------------------------------
+    # -- graceful shutdown and a full server ---------------------------------------------------------
     def shutdown(self) -> None:
         """Close now if idle; otherwise let the request in flight finish and close after its response."""
         self._closing = True
@@ -228,52 +198,51 @@ class HttpProtocol(asyncio.Protocol):
         return task if task is not None and not task.done() else None
 
     # -- parsing ---------------------------------------------------------------------------------
-    def _handle_events(self) -> None:
-        conn = self.conn
-        while True:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
-                status = protocol_error_status(exc)
-                if status == 501:  # h11 says 501 for every Transfer-Encoding it refuses; some are 400
-                    status = transfer_coding_status(b"".join(self._head_pieces))
-                self._refuse(status, str(exc) if status == 501 else "Transfer-Encoding must end with chunked, once.")
-                return
-            event_type = type(event)
-            if event_type is h11.Request:
-                if not self._on_request(event):  # type: ignore[arg-type]
+    def _feed(self, data: bytes) -> None:
+        try:
+            events = self.parser.feed(data)
+        except HttpError as exc:
+            self._refuse(exc.status_code, exc.message)
+            return
+        self._handle(events)
+
+    def _feed_eof(self) -> None:
+        try:
+            events = self.parser.feed_eof()
+        except HttpError as exc:
+            self._refuse(exc.status_code, exc.message)
+            return
+        self._handle(events)
+
+    def _handle(self, events: list[Event]) -> None:
+        """Act on parser events until a request is dispatched (the rest then waits in ``_queued``)."""
+        for index, event in enumerate(events):
+            if type(event) is bytes:
+                if not self._on_body(event):
                     return
-                if not self.cycle.has_body:  # type: ignore[union-attr]
-                    # No body to wait for: h11's EndOfMessage would consume nothing, so skip asking for
-                    # it (this connection's h11 state is replaced after the response anyway).
-                    self._dispatch()
-                    return
-            elif event_type is h11.Data:
-                if not self._on_body(event.data):  # type: ignore[union-attr]
-                    return
-            elif event_type is h11.EndOfMessage:
+            elif event is END:
                 self._dispatch()
-                return
-            elif event_type is h11.ConnectionClosed:
+                if self._busy:
+                    self._queued = events[index + 1 :]
+                    return
+            elif event is CLOSED:
                 self.transport.close()
                 return
-            else:  # NEED_DATA (or PAUSED while a protocol switch is pending)
-                if self.phase is _BODY:
-                    self._arm_at(_BODY, self._pace.deadline())  # type: ignore[union-attr]  # progress moves it
-                elif self.phase is _IDLE:
-                    self._head_started = self.loop.time()
-                    self._received = sum(len(piece) for piece in self._head_pieces)
-                    self._arm(_HEAD, self.config.head_timeout)  # part of a head came: the rest is due
+            elif not self._on_request(event):  # type: ignore[arg-type]  # a RequestHead
                 return
+        if self.phase is _BODY:
+            self._arm_at(_BODY, self._pace.deadline())  # type: ignore[union-attr]  # more body due
+        elif self.phase is _IDLE and self.parser.in_message:
+            self._head_started = self.loop.time()  # part of a head came: the rest is due
+            self._arm(_HEAD, self.config.head_timeout)
 
-    def _on_request(self, event: h11.Request) -> bool:
-        self._head_pieces = []
+    def _on_request(self, head: RequestHead) -> bool:
         try:
-            keep_alive, has_body = check_request(event, self.config)
+            keep_alive, has_body, expects_continue = check_request(head, self.config)
         except HttpError as exc:
             self._refuse(exc.status_code, exc.message)
             return False
-        self.cycle = RequestCycle(event, keep_alive, has_body)
+        self.cycle = RequestCycle(head, keep_alive, has_body)
         if has_body:
             config = self.config
             self.phase = _BODY
@@ -283,10 +252,8 @@ class HttpProtocol(asyncio.Protocol):
                 min_rate=config.body_min_rate,
                 grace=config.body_rate_grace,
             )
-        if self.conn.they_are_waiting_for_100_continue:
-            # RFC 9110 §10.1.1: the limits passed, so invite the body; sent before we read any of it.
-            interim = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
-            self.transport.write(self.conn.send(interim) or b"")
+        if expects_continue:
+            self.transport.write(_CONTINUE)  # RFC 9110 §10.1.1: the limits passed, so invite the body
         return True
 
     def _on_body(self, data: bytes) -> bool:
@@ -307,32 +274,33 @@ class HttpProtocol(asyncio.Protocol):
     def _dispatch(self) -> None:
         cycle = self.cycle
         assert cycle is not None
-        event = cycle.event
+        head = cycle.head
         try:
-            path, query, authority = split_target(event.target)
+            path, query, authority = split_target(head.target)
         except ValueError:
             self._refuse(400, "Malformed request target.")
             return
         self.phase = _ANSWERING  # no deadline while the request is answered
         self._pace = None
-        headers = Headers.from_raw(event.headers.raw_items())  # a list: faster than iterating h11 Headers
+        headers = Headers.from_raw(head.headers)
         if authority is not None:
             headers["host"] = authority  # RFC 9112 §3.2.2: an absolute-form target's authority wins
         body = cycle.body
         cycle.body = None
         cycle.request = Request(
-            event.method.decode("ascii"),
+            head.method.decode("ascii"),
             path,
             query_string=query,
             headers=headers,
-            body=b"" if body is None else body.read() if body.in_memory else body,
+            body=b"" if body is None else body.finished(),
             client=self.client,
             server=self.server,
             scheme=self.state.scheme,
-            http_version=event.http_version.decode("ascii"),
+            http_version=head.http_version.decode("ascii"),
         )
+        apply_forwarded(cycle.request)  # TRUSTED_PROXIES: the client, scheme and host nginx saw
         self._busy = True
-        if self.config.access_log and access_logger.isEnabledFor(logging.INFO):
+        if self.config.access_log and AccessLog.enabled():
             cycle.start = self.loop.time()
         # The task is found through the connection registry at shutdown (no per-request set bookkeeping).
         cycle.task = self.loop.create_task(self._run(cycle))
@@ -347,7 +315,16 @@ class HttpProtocol(asyncio.Protocol):
             if isinstance(response, UpgradeResponse):
                 self._upgrade(response)
                 return
-            await self._send(cycle, response)
+            await send_response(
+                self.transport,
+                self._flow,
+                response,
+                cycle.sent,
+                http11=cycle.head.http_version == b"1.1",
+                head_only=cycle.head.method == b"HEAD",
+                keep_alive=cycle.keep_alive and not self._closing,
+                date=self.state.date.block(),
+            )
         except _ClientGone:
             return
         except Exception:
@@ -370,102 +347,36 @@ class HttpProtocol(asyncio.Protocol):
             self._log_access(cycle)
         self._cycle_done(cycle)
 
-    async def _send(self, cycle: RequestCycle, response: HttpResponse) -> None:
-        """Write the response; the head is framed here rather than by h11 (see ``render_head``)."""
-        status = response.status_code
-        head = render_head(
-            status,
-            response.reason_phrase.encode("latin-1"),
-            response.header_list(),
-            streaming=response.streaming,
-            http11=cycle.http11,
-            keep_alive=cycle.keep_alive and not self._closing,
-            extra=self.state.date.block(),
-        )
-        cycle.status = status
-        cycle.keep_alive = head.keep_alive
-        transport = self.transport
-        if transport.is_closing():
-            raise _ClientGone
-        # RFC 9110 §9.3.2: HEAD gets the headers a GET would (Content-Length included) but no body.
-        no_body = cycle.head or status in NO_BODY_STATUSES
-        if not response.streaming:
-            body = b"" if no_body else response.content
-            if head.chunked:
-                body = chunk(body) + LAST_CHUNK if body else (b"" if no_body else LAST_CHUNK)
-            elif body and head.length != len(body):
-                raise ValueError(f"Content-Length {head.length} does not match the body ({len(body)} bytes).")
-            cycle.response_started = True
-            cycle.bytes_sent = len(body)
-            if len(body) > _COPY_LIMIT:
-                transport.writelines((head.data, body))
-            else:
-                transport.write(head.data + body)  # one write, one send() for the common case
-            return
-        cycle.response_started = True
-        transport.write(head.data)
-        if not no_body:
-            await self._stream(cycle, response, head)
-
-    async def _stream(self, cycle: RequestCycle, response: HttpResponse, head: ResponseHead) -> None:
-        """Send a streaming body piece by piece, waiting while the client's buffer is full."""
-        transport = self.transport
-        chunked = head.chunked
-        declared = head.length
-        sent = 0
-        pieces = response.iter_async()
-        try:
-            async for data in pieces:
-                if not data:
-                    continue  # an empty chunk would end a chunked body early
-                if transport.is_closing():
-                    raise _ClientGone
-                sent += len(data)
-                if declared is not None and sent > declared:
-                    raise ValueError(f"The stream is longer than its Content-Length ({declared}).")
-                transport.write(chunk(data) if chunked else data)
-                cycle.bytes_sent = sent
-                if self._flow.paused and not await self._flow.drain():
-                    raise _ClientGone
-        finally:
-            await pieces.aclose()
-        if transport.is_closing():
-            raise _ClientGone
-        if chunked:
-            transport.write(LAST_CHUNK)
-        elif declared is not None and sent != declared:
-            raise ValueError(f"The stream ended after {sent} of its {declared} bytes.")
-
     def _cycle_done(self, cycle: RequestCycle) -> None:
         self.cycle = None
         self._busy = False
         transport = self.transport
-        if self._closing or not cycle.keep_alive or transport.is_closing():
+        if self._closing or not cycle.sent.keep_alive or transport.is_closing():
             transport.close()  # Connection: close, HTTP/1.0, a body delimited by close, or shutdown
             return
-        # h11 did not see the response (we framed it), so the next request gets a fresh h11 state
-        # machine, fed with whatever bytes arrived after this request (pipelining).
-        trailing, closed = self.conn.trailing_data
-        self.conn = conn = h11.Connection(h11.SERVER, max_incomplete_event_size=self.config.max_head_size)
-        self._pending = 0
+        self._arm(_IDLE, self.config.keepalive_timeout)
         if self._reading_paused:
             self._reading_paused = False
             transport.resume_reading()
-        if not trailing and not closed:
-            self._arm(_IDLE, self.config.keepalive_timeout)
-            return
-        self._arm(_HEAD, self.config.head_timeout)
-        self._head_started = self.loop.time()
-        self._head_pieces = [trailing]
-        self._received = len(trailing)
-        if trailing:
-            conn.receive_data(trailing)
-        if closed:
-            conn.receive_data(b"")
-        self._handle_events()
+        # What came while this request was answered, in order: events already parsed, bytes held
+        # behind an upgrade request that did not switch, then bytes not parsed yet.
+        queued, self._queued = self._queued, []
+        self._handle(queued)
+        if not self._busy and self.phase is not _LINGER and self.parser.held:
+            try:
+                self._handle(self.parser.resume())
+            except HttpError as exc:
+                self._refuse(exc.status_code, exc.message)
+        while self._backlog and not self._busy and self.phase is not _LINGER and not transport.is_closing():
+            data = self._backlog.pop(0)
+            self._pending -= len(data)
+            self.data_received(data)
+        if self._eof and not self._busy and self.phase is not _LINGER:
+            self._eof = False
+            self._feed_eof()
 
     def _upgrade(self, response: UpgradeResponse) -> None:
-        """Hand the transport to the protocol the upgrade built (a WebSocket); h11 sends nothing."""
+        """Hand the transport to the protocol the upgrade built (a WebSocket), with the bytes that followed."""
         transport = self.transport
         self.phase = _ANSWERING  # the WebSocket has deadlines of its own
         self._timer.cancel()
@@ -474,13 +385,14 @@ class HttpProtocol(asyncio.Protocol):
         if transport.is_closing():
             return
         protocol = response.upgrade.make_protocol()
-        trailing, closed = self.conn.trailing_data
+        following = self.parser.held + b"".join(self._backlog)
+        self._backlog = []
         self.state.upgrade(transport, protocol)
         transport.set_protocol(protocol)  # type: ignore[arg-type]  # an UpgradedProtocol is an asyncio protocol
         protocol.connection_made(transport)
-        if trailing:
-            protocol.data_received(trailing)
-        if closed:
+        if following:
+            protocol.data_received(following)
+        if self._eof:
             protocol.eof_received()
         if self._reading_paused:
             self._reading_paused = False
@@ -489,7 +401,7 @@ class HttpProtocol(asyncio.Protocol):
     # -- errors ----------------------------------------------------------------------------------
     def _fail(self, cycle: RequestCycle) -> None:
         """A crash while answering: 500 if nothing was sent yet, otherwise the connection is cut."""
-        if cycle.response_started:
+        if cycle.sent.started:
             self.transport.close()
         else:
             self._refuse(500, "The server failed to produce a response.")
@@ -504,6 +416,8 @@ class HttpProtocol(asyncio.Protocol):
         cycle = self.cycle
         if cycle is not None and cycle.body is not None:
             cycle.body.close()  # a refused body's memory or temporary file goes now
+        self._queued = []
+        self._backlog = []
         if transport.can_write_eof():
             transport.write_eof()
             self._received = 0
@@ -550,15 +464,13 @@ class HttpProtocol(asyncio.Protocol):
     def _log_access(self, cycle: RequestCycle) -> None:
         request = cycle.request
         assert request is not None
-        client = f"{self.client[0]}:{self.client[1]}" if self.client else "-"
-        access_logger.info(
-            '%s - "%s %s HTTP/%s" %d %d %.1fms',
-            client,
+        self.state.access_log.add(
+            f"{request.client[0]}:{request.client[1]}" if request.client else "-",  # behind a proxy: the real one
             request.method,
             request.get_full_path(),
             request.http_version,
-            cycle.status,
-            cycle.bytes_sent,
+            cycle.sent.status,
+            cycle.sent.bytes,
             (self.loop.time() - cycle.start) * 1000,
         )
 

@@ -215,6 +215,7 @@ class Server:
             task.cancel()
         for transport in list(state.connections):
             cast(asyncio.Transport, transport).abort()
+        state.access_log.flush()
         state.connections.clear()
         self._remove_signal_handlers(loop)
         server, self._server = self._server, None

@@ -16,7 +16,7 @@ import jinja2
 
 from duck.conf import settings
 from duck.exceptions import ImproperlyConfigured
-from duck.template.globals import static, url
+from duck.template.globals import csrf_input, csrf_token, static, url
 from duck.utils.imports import import_string
 
 # Extensions whose templates are always escaped; anything else is escaped too unless OPTIONS
@@ -61,7 +61,7 @@ class Jinja2:
         # Checking every template's mtime on each render only pays off while developing.
         kwargs.setdefault("auto_reload", bool(settings.DEBUG))
         env: jinja2.Environment = factory(**kwargs)
-        env.globals.update({"url": url, "static": static})
+        env.globals.update({"url": url, "static": static, "csrf_token": csrf_token, "csrf_input": csrf_input})
         env.globals.update({name: _resolve(value) for name, value in options.get("globals", {}).items()})
         env.filters.update({name: _resolve(value) for name, value in options.get("filters", {}).items()})
         return env

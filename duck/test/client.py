@@ -84,6 +84,8 @@ class BaseClient:
         host: the Host of requests given as a path.
         scheme: ``"http"`` or ``"https"`` (``request.is_secure()``).
         client_address: what ``request.client`` reports.
+        enforce_csrf_checks: check CSRF tokens as for real browsers; off by default, as in Django's
+            test client, so tests post forms without fetching a token first.
     """
 
     def __init__(
@@ -94,8 +96,10 @@ class BaseClient:
         host: str = "testserver",
         scheme: str = "http",
         client_address: tuple[str, int] = ("127.0.0.1", 50000),
+        enforce_csrf_checks: bool = False,
     ) -> None:
         self._handler = handler
+        self.enforce_csrf_checks = enforce_csrf_checks
         self.default_headers = Headers(headers)
         self.host = host
         self.scheme = scheme
@@ -152,7 +156,7 @@ class BaseClient:
         if prepared.body:
             headers["content-length"] = str(len(prepared.body))
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        return Request(
+        request = Request(
             prepared.method,
             unquote(parts.path),
             query_string=parts.query,
@@ -162,6 +166,9 @@ class BaseClient:
             server=(parts.hostname or self.host, port),
             scheme=parts.scheme,
         )
+        if not self.enforce_csrf_checks:
+            request.__dict__["_dont_enforce_csrf_checks"] = True  # read by CsrfViewMiddleware (Django's name)
+        return request
 
     # -- sending ---------------------------------------------------------------------------------
     async def _request(self, method: str, path: str, follow: bool = False, **options: Any) -> TestResponse:

@@ -39,10 +39,13 @@ def migrated(project: Path) -> Path:
     return project
 
 
-def test_a_new_project_has_models_an_empty_history_and_no_problems(project):
+def test_a_new_project_has_models_an_empty_history_and_only_the_users_table_to_migrate(project):
     assert "# class Message(Model):" in (project / "models.py").read_text()
     assert [p.suffix for p in (project / "migrations").iterdir()] == [".md"]
     assert "No migrations yet" in ok(run_duck("db", "history", cwd=project))
+    assert "add_table duck_user" in run_duck("check", cwd=project).stdout  # users: the one change to migrate
+    assert "Created" in ok(run_duck("db", "makemigrations", "-m", "users", cwd=project))
+    ok(run_duck("db", "migrate", cwd=project))
     assert "No changes detected" in ok(run_duck("db", "makemigrations", "-m", "nothing", cwd=project))
     assert ok(run_duck("check", cwd=project)).strip() == "No problems found."
 
@@ -88,6 +91,8 @@ def test_check_finds_unapplied_migrations_and_model_changes(migrated):
 
 
 def test_check_prints_one_line_per_problem(project):
+    ok(run_duck("db", "makemigrations", "-m", "users", cwd=project))
+    ok(run_duck("db", "migrate", cwd=project))
     (project / "urls.py").write_text("import views\nurlpatterns = [broken]\n")
     import shutil
 
@@ -134,7 +139,7 @@ def test_a_failed_migration_leaves_the_schema_as_it_was(project, backend, reques
     assert result.stderr.startswith("duck: error: ") and "rolled back" in result.stderr, result.stderr
     code = "from sqlalchemy import inspect; print(sorted(inspect(session.bind).get_table_names()))"
     tables = ok(run_duck("shell", "-c", code, cwd=migrated, env=env))
-    assert tables.strip() == "['alembic_version', 'message']"
+    assert tables.strip() == "['alembic_version', 'duck_user', 'message']"
     assert ok(run_duck("db", "current", cwd=migrated, env=env)).strip() != "broken1"
 
 

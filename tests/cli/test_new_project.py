@@ -71,7 +71,7 @@ def assert_tests_and_lint_pass(project: Path) -> None:
     ):
         result = run(*command, cwd=project)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "3 passed" in result.stdout, result.stdout
+        assert "5 passed" in result.stdout, result.stdout
     for command in (("ruff", "check", "--no-cache", "."), ("ruff", "format", "--no-cache", "--check", ".")):
         result = run(*command, cwd=project)
         assert result.returncode == 0, result.stdout + result.stderr

@@ -21,6 +21,8 @@ EXPECTED_FILES = {
     "tests/test_views.py",
     "tests/test_websockets.py",
     "templates/welcome.html",
+    "templates/login.html",
+    "templates/logout.html",
     "static/css/style.css",
 }
 
@@ -121,3 +123,17 @@ def test_directory_with_project_files_is_never_overwritten(tmp_path):
 def test_invalid_names_are_refused_with_one_line(tmp_path, name, fragment):
     assert_one_line_error(run_duck("startproject", name, cwd=tmp_path), fragment)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_project_enables_sessions_csrf_users_and_security_headers(project):
+    settings = (project / "settings.py").read_text()
+    for middleware in (
+        "duck.middleware.security.SecurityMiddleware",
+        "duck.sessions.middleware.SessionMiddleware",
+        "duck.middleware.csrf.CsrfViewMiddleware",
+        "duck.auth.middleware.AuthenticationMiddleware",
+    ):
+        assert f'"{middleware}"' in settings
+    routes = run_duck("routes", cwd=project)
+    assert routes.returncode == 0, routes.stderr
+    assert re.search(r"/login\s.*login", routes.stdout) and re.search(r"/logout\s.*logout", routes.stdout)

@@ -80,7 +80,21 @@ def test_secret_values_never_appear_in_the_message():
     ],
 )
 def test_values_of_the_right_type_are_accepted(options):
-    LazySettings().configure(**options)
+    LazySettings().configure(SECRET_KEY="checks", **options)
+
+
+@pytest.mark.parametrize("key", ["", "  ", "change-me"])
+def test_an_empty_or_placeholder_secret_key_refuses_to_start_with_debug_off(key):
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY is empty or a placeholder") as refused:
+        LazySettings().configure(SECRET_KEY=key, DEBUG=False)
+    assert "secrets.token_urlsafe" in str(refused.value)  # says how to make one
+    LazySettings().configure(SECRET_KEY=key, DEBUG=True)  # development may go without
+
+
+def test_trusted_proxies_must_be_addresses_or_networks():
+    LazySettings().configure(SECRET_KEY="k", TRUSTED_PROXIES=["127.0.0.1", "10.0.0.0/8", "::1", "*"])
+    with pytest.raises(ImproperlyConfigured, match=r"'nginx\.internal' is not an IP address or network"):
+        LazySettings().configure(SECRET_KEY="k", TRUSTED_PROXIES=["nginx.internal"])
 
 
 def test_every_setting_with_a_default_has_a_type_derived_from_global_settings():
@@ -151,7 +165,9 @@ def load_module_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: 
 
 def test_names_close_to_a_setting_get_a_suggestion(tmp_path, monkeypatch, caplog):
     caplog.set_level(logging.WARNING, logger="duck.conf")
-    text = 'ALLOWED_HOST = ["example.com"]\nSTATICFILES_DIR = ["static"]\nBASE_DIR = "."\nSITE_NAME = "x"\n'
+    text = (
+        'ALLOWED_HOST = ["example.com"]\nSTATICFILES_DIR = ["static"]\nBASE_DIR = "."\nSITE_NAME = "x"\nDEBUG = True\n'
+    )
     load_module_settings(tmp_path, monkeypatch, "typo_settings", text)
     assert [record.getMessage() for record in caplog.records] == [
         "Unknown setting ALLOWED_HOST in settings module 'typo_settings': did you mean ALLOWED_HOSTS?",
@@ -168,7 +184,7 @@ def test_a_projects_own_settings_stay_silent(tmp_path, monkeypatch, caplog):
 
 def test_configure_warns_about_typos_too(caplog):
     caplog.set_level(logging.WARNING, logger="duck.conf")
-    LazySettings().configure(DEBUGG=True)
+    LazySettings().configure(DEBUGG=True, DEBUG=True)
     assert "did you mean DEBUG?" in caplog.text
 
 

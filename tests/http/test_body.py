@@ -104,3 +104,13 @@ async def test_asgi_spools_a_large_body():
         body = await _read_body({"type": "http", "headers": []}, receive)
     assert isinstance(body, SpooledBody) and not body.in_memory and body.size == 240_000
     body.close()
+
+
+def test_a_body_received_as_a_bytearray_reads_back_as_bytes_and_parses_as_a_form():
+    """Regression: h11 hands the server bytearrays; a urlencoded form with %-escapes was a 500."""
+    body = SpooledBody(1024)
+    body.write(bytearray(b"next=%2Fchat%2Fducks&name=a+b"))
+    assert type(body.read()) is bytes  # what duck's server hands the request
+    headers = Headers({"content-type": "application/x-www-form-urlencoded"})
+    request = Request("POST", "/", headers=headers, body=bytearray(b"next=%2Fchat%2Fducks&name=a+b"))
+    assert request.POST["next"] == "/chat/ducks" and request.POST["name"] == "a b"

@@ -187,3 +187,35 @@ def test_idle_websockets_with_permessage_deflate_do_not_keep_zlib_contexts():
     assert released["deflate_holding"] == 0
     assert (never_used["rss"] - baseline) / count < 16 * 1024
     assert (released["rss"] - baseline) / count < 16 * 1024
+
+
+def test_a_one_gib_upload_streamed_by_a_view_stays_in_a_few_mib():
+    """A view hashes a 1 GiB upload with ``async for piece in request.stream()``: peak RSS grows < 32 MiB."""
+    import hashlib
+
+    port = free_port()
+    block = bytes(range(256)) * 4096  # 1 MiB
+    expected = hashlib.sha256()
+    for _ in range(1024):
+        expected.update(block)
+
+    async def upload() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /upload/sha256 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n" % (1024 * MIB)
+        )
+        for _ in range(1024):
+            writer.write(block)
+            await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 120)
+        writer.close()
+        return answer
+
+    with clients.memory_server(port, "SERVER_MAX_BODY_SIZE = 2 * 1024 * 1024 * 1024"):
+        before = clients.stats(port)
+        answer = asyncio.run(upload())
+        after = clients.stats(port)
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert answer.endswith(expected.hexdigest().encode())
+    assert after["peak_rss"] - before["rss"] < 32 * MIB

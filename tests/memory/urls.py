@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import hashlib
 import os
 
 from duck.contrib.websockets import WebSocketView
@@ -31,6 +32,15 @@ def _trim() -> None:
         pass
 
 
+def peak_rss_bytes() -> int:
+    """The most resident memory this process has had (Linux VmHWM)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def stats(request: Request) -> HttpResponse:
     """RSS and the live connection objects, after a full collection (what a leak would keep).
 
@@ -46,7 +56,7 @@ def stats(request: Request) -> HttpResponse:
             counts["websocket"] += 1
             deflate = obj._deflate
             counts["deflate_holding"] += deflate is not None and deflate.holding
-    return JsonResponse({"rss": rss_bytes(), **counts})
+    return JsonResponse({"rss": rss_bytes(), "peak_rss": peak_rss_bytes(), **counts})
 
 
 def live(request: Request) -> HttpResponse:
@@ -71,6 +81,14 @@ async def upload(request: Request) -> HttpResponse:
     return PlainTextResponse("received")  # the body was read by the server; the view need not look
 
 
+async def sha256(request: Request) -> HttpResponse:
+    """Hash the body as it is read in pieces (request.stream()): never the whole of it in memory."""
+    digest = hashlib.sha256()
+    async for piece in request.stream():
+        digest.update(piece)
+    return PlainTextResponse(digest.hexdigest())
+
+
 class Echo(WebSocketView):
     async def on_receive(self, data: bytes, opcode: int) -> None:
         if opcode == 1:
@@ -84,5 +102,6 @@ urlpatterns = [
     path("/live", live),
     path("/ping", ping),
     path("/upload", upload),
+    path("/upload/sha256", sha256),
     path("/ws/echo", Echo),
 ]

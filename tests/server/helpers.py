@@ -162,8 +162,13 @@ class FuncHandler:
         return await self.func(request)
 
 
+# The parser open_protocol's connections use (tests/server/conftest.py runs every test with each).
+HTTP_PARSER = "httptools"
+
+
 def open_protocol(handler: Any, *, server_header: bytes = b"duck", **config: Any) -> tuple[HttpProtocol, FakeTransport]:
     """An HttpProtocol connected to a FakeTransport (call from a coroutine: it needs the running loop)."""
+    config.setdefault("http_parser", HTTP_PARSER)
     state = ServerState(ServerConfig(**config), handler)
     state.date = FixedDate(server_header)  # type: ignore[assignment]
     protocol = HttpProtocol(state)

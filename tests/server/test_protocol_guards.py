@@ -482,9 +482,20 @@ async def test_access_log_line(caplog: pytest.LogCaptureFixture):
     with caplog.at_level(logging.INFO, "duck.access"):
         protocol.data_received(b"GET /hello?x=1 HTTP/1.1\r\nHost: h\r\n\r\n")
         await settle(protocol)
+        assert [r for r in caplog.records if r.name == "duck.access"] == []  # batched: written a moment later
+        protocol.state.access_log.flush()
     (record,) = [r for r in caplog.records if r.name == "duck.access"]
     assert record.getMessage().startswith('127.0.0.1:50000 - "GET /hello?x=1 HTTP/1.1" 200 23 ')
     assert record.getMessage().endswith("ms")
+
+
+async def test_access_log_lines_are_written_within_a_moment(caplog: pytest.LogCaptureFixture):
+    protocol, _transport = open_protocol(FuncHandler(hello_handler), access_log=True)
+    with caplog.at_level(logging.INFO, "duck.access"):
+        protocol.data_received(GET)
+        await settle(protocol)
+        await asyncio.sleep(0.1)  # the batch delay (50 ms) passing is what is tested: no event to await
+    assert len([r for r in caplog.records if r.name == "duck.access"]) == 1
 
 
 async def test_access_log_off_logs_nothing(caplog: pytest.LogCaptureFixture):
@@ -492,6 +503,7 @@ async def test_access_log_off_logs_nothing(caplog: pytest.LogCaptureFixture):
     with caplog.at_level(logging.INFO, "duck.access"):
         protocol.data_received(GET)
         await settle(protocol)
+        protocol.state.access_log.flush()
     assert [r for r in caplog.records if r.name == "duck.access"] == []
 
 

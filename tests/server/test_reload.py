@@ -91,7 +91,7 @@ import sys
 sys.path.insert(0, {ROOT!r})
 sys.path.insert(0, {str(tmp_path)!r})
 from duck.conf import settings
-settings.configure(ALLOWED_HOSTS=["*"], SERVER_ACCESS_LOG=False, SERVER_SHUTDOWN_TIMEOUT=1)
+settings.configure(SECRET_KEY="reload-test", ALLOWED_HOSTS=["*"], SERVER_ACCESS_LOG=False, SERVER_SHUTDOWN_TIMEOUT=1)
 from duck.http.response import PlainTextResponse
 from duck.server import run
 import app_mod

@@ -19,7 +19,7 @@ SCRIPT = f"""
 import os, sys
 sys.path.insert(0, {ROOT!r})
 from duck.conf import settings
-settings.configure(ALLOWED_HOSTS=["*"], SERVER_ACCESS_LOG=False, SERVER_SHUTDOWN_TIMEOUT=2)
+settings.configure(SECRET_KEY="workers-test", ALLOWED_HOSTS=["*"], SERVER_ACCESS_LOG=False, SERVER_SHUTDOWN_TIMEOUT=2)
 from duck.http.response import PlainTextResponse
 from duck.server import run
 

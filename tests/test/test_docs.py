@@ -20,6 +20,7 @@ Blocks without a language (program output) need no marker; every other block nee
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import re
 import sys
@@ -32,6 +33,7 @@ from typing import Any
 import pytest
 
 from duck.test import Client, override_settings
+from duck.urls import path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -155,6 +157,12 @@ def test_views_md_views_and_routes_behave_as_described():
             assert client.get("/items/4").text == "item 4"
             assert client.post("/items/4").status_code == 201
             assert client.delete("/items/4").status_code == 405
+        routes = [path("/checksum", modules["upload_views"].checksum)]
+        with override_settings(ROOT_URLCONF=routes, SERVER_MAX_BODY_SIZE=10 * 1024 * 1024), Client() as client:
+            body = b"x" * (3 * 1024 * 1024)  # above DATA_UPLOAD_MAX_MEMORY_SIZE: read from disk, in pieces
+            assert client.post("/checksum", data=body, headers={"content-type": "application/octet-stream"}).text == (
+                hashlib.sha256(body).hexdigest()
+            )
         middleware = modules["middleware"]
         with override_settings(MIDDLEWARE=[middleware.timing, middleware.sync_header]), Client() as client:
             response = client.get("/")

@@ -85,6 +85,39 @@ CHECKS = {
         with client.websocket_connect("/ws/chat/ducks") as ws:
             assert [ws.receive_text() for _ in range(50)][-1].endswith(": hello")  # saved, replayed
     """,
+    "accounts": """
+        import re
+        from duck.test import WebSocketRejected
+
+        def token(page):
+            return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+        try:
+            with client.websocket_connect("/ws/chat/ducks"):
+                pass
+        except WebSocketRejected as refused:
+            assert refused.status_code == 401
+        else:
+            raise AssertionError("an anonymous socket was accepted")
+        assert client.get("/chat/ducks")["location"] == "/login?next=/chat/ducks"
+        form = {"username": "ann", "password": "correct horse", "next": "/chat/ducks"}
+        form["csrfmiddlewaretoken"] = token(client.get("/signup?next=/chat/ducks").text)
+        assert client.post("/signup", data=form)["location"] == "/chat/ducks"
+        page = client.get("/chat/ducks").text
+        assert '<strong id="me">ann</strong>' in page
+        with client.websocket_connect("/ws/chat/ducks") as ws:
+            while not (text := ws.receive_text()).endswith(" joined ducks"):
+                pass  # the history comes first
+            assert text == "ann joined ducks"
+            ws.send_text("hi")
+            assert ws.receive_text() == "ann: hi"
+            strict = Client(enforce_csrf_checks=True)  # tests skip CSRF unless asked, as Django's client
+            strict.cookies = client.cookies
+            assert strict.post("/chat/ducks/announce", data={"text": "x"}).status_code == 403  # no CSRF token
+            announced = client.post("/chat/ducks/announce", data={"text": "hello", "csrfmiddlewaretoken": token(page)})
+            assert announced["location"] == "/chat/ducks"
+            assert ws.receive_text() == "📣 ann: hello"
+    """,
 }
 
 
@@ -121,9 +154,9 @@ def replace_definitions(source: str, code: str) -> str:
         assert len(olds) == 1, f"{key!r} is not in the file exactly once: the tutorial's step cannot be followed"
         old = olds[0]
         start = min([old.lineno, *(d.lineno for d in getattr(old, "decorator_list", []))]) - 1
-        segment = ast.get_source_segment(code, new, padded=True)
-        assert segment is not None and old.end_lineno is not None
-        lines[start : old.end_lineno] = segment.split("\n")
+        new_start = min([new.lineno, *(d.lineno for d in getattr(new, "decorator_list", []))])  # decorators too
+        assert new.end_lineno is not None and old.end_lineno is not None
+        lines[start : old.end_lineno] = code.split("\n")[new_start - 1 : new.end_lineno]
     return "\n".join(lines)
 
 
@@ -133,6 +166,13 @@ def test_replace_swaps_functions_and_imports_by_name():
     assert (
         replace_definitions(source, code)
         == "from a import b, c\n\n\ndef f():\n    return 3\n\n\ndef g():\n    return 2\n"
+    )
+
+
+def test_replace_keeps_the_decorators_of_the_new_definition():
+    source = "def f():\n    return 1\n"
+    assert replace_definitions(source, "@login_required\ndef f():\n    return 2") == (
+        "@login_required\ndef f():\n    return 2\n"
     )
 
 

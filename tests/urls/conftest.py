@@ -12,6 +12,6 @@ ROOT = "tests.urls.urlconf_root"
 @pytest.fixture(autouse=True)
 def url_settings():
     if not settings.configured:
-        settings.configure()
+        settings.configure(SECRET_KEY="url-tests")
     with settings.override(ROOT_URLCONF=ROOT):
         yield

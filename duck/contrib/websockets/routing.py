@@ -39,6 +39,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
+from duck.auth.decorators import refusal_for_anonymous
 from duck.contrib.websockets.connection import ConnectionState, Message, WebSocketConnection
 from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import check_handshake
@@ -111,6 +112,16 @@ class WebSocket:
     @property
     def cookies(self) -> dict[str, str]:
         return self.request.COOKIES
+
+    @property
+    def session(self) -> Any:
+        """The handshake's ``request.session`` (with ``SessionMiddleware``), as Starlette's ``websocket.session``."""
+        return self.request.session
+
+    @property
+    def user(self) -> Any:
+        """The handshake's ``request.user`` (with ``AuthenticationMiddleware``): who is on the other end."""
+        return self.request.user
 
     @property
     def client(self) -> tuple[str, int] | None:
@@ -285,9 +296,10 @@ class WebSocketRoute(URLPattern):
             requires a parameter the route does not capture.
     """
 
-    def __init__(self, path: str, endpoint: Endpoint, *, name: str | None = None) -> None:
+    def __init__(self, path: str, endpoint: Endpoint, *, name: str | None = None, login_required: bool = False) -> None:
         _check_endpoint(endpoint)
         self.endpoint = endpoint
+        self.login_required = login_required
         self._wanted = _parameter_names(endpoint)
         super().__init__(path, self._make_view(), name=name)
         self.path = str(self.pattern)
@@ -303,10 +315,12 @@ class WebSocketRoute(URLPattern):
         return f"<WebSocketRoute {self.path!r} endpoint={self.endpoint.__qualname__}{name}>"
 
     def _make_view(self) -> Callable[..., Any]:
-        endpoint, wanted = self.endpoint, self._wanted
+        endpoint, wanted, login_required = self.endpoint, self._wanted, self.login_required
 
         async def view(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
             check_handshake(request)  # a refusal is an HttpError: the dispatcher answers it
+            if login_required:
+                refusal_for_anonymous(request)  # raises NotAuthenticated: 401 before the handshake
             params = kwargs if wanted is None else {key: kwargs[key] for key in wanted if key in kwargs}
             return upgrade_response(request, functools.partial(_serve, endpoint, params), face_options())
 
@@ -322,12 +336,15 @@ async def _serve(endpoint: Endpoint, params: dict[str, Any], connection: WebSock
     await endpoint(WebSocket(connection), **params)
 
 
-def websocket(path: str, name: str | None = None) -> Callable[[Endpoint], WebSocketRoute]:
+def websocket(
+    path: str, name: str | None = None, *, login_required: bool = False
+) -> Callable[[Endpoint], WebSocketRoute]:
     """Decorate ``async def handler(websocket, ...)`` into a :class:`WebSocketRoute` at ``path``.
 
     Args:
         path: a ``path()`` route; ``{name}``/``{name:int}`` and ``<int:name>`` capture parameters.
         name: the route's name for ``reverse()``.
+        login_required: refuse anonymous clients' handshakes with 401 (``AuthenticationMiddleware``).
 
     Raises:
         ImproperlyConfigured: used without arguments (``@websocket`` instead of ``@websocket("/ws")``).
@@ -336,7 +353,7 @@ def websocket(path: str, name: str | None = None) -> Callable[[Endpoint], WebSoc
         raise ImproperlyConfigured('Give @websocket its route: @websocket("/ws/{client_id}"), not a bare @websocket.')
 
     def decorator(endpoint: Endpoint) -> WebSocketRoute:
-        return WebSocketRoute(path, endpoint, name=name)
+        return WebSocketRoute(path, endpoint, name=name, login_required=login_required)
 
     return decorator
 

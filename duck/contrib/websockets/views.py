@@ -30,6 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, cast
 
+from duck.auth.decorators import refusal_for_anonymous
 from duck.conf import on_setting_changed
 from duck.contrib.websockets import groups
 from duck.contrib.websockets.connection import WebSocketConnection
@@ -37,7 +38,7 @@ from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import check_handshake
 from duck.contrib.websockets.options import ConnectionOptions
 from duck.contrib.websockets.upgrade import mark_websocket_view, upgrade_response
-from duck.exceptions import ConnectionClosed, ImproperlyConfigured
+from duck.exceptions import ConnectionClosed, ImproperlyConfigured, PermissionDenied
 from duck.http.request import Request
 from duck.http.response import HttpResponse, compact_json
 from duck.views import describe_view
@@ -73,6 +74,8 @@ class WebSocketView:
       ``WEBSOCKET_PING_TIMEOUT``; 0 disables keepalive pings for this view.
     - ``GROUPS``: broadcast groups every connection joins once the handshake is complete,
       before ``on_open`` runs (see :meth:`broadcast`, :meth:`join`, :meth:`leave`).
+    - ``LOGIN_REQUIRED``: refuse the handshake of anonymous clients with 401 (needs
+      ``AuthenticationMiddleware``); :meth:`authorize` may refuse others with 403.
 
     Attributes:
         request: the upgrade request (``request.path_params``, query, headers, cookies).
@@ -88,6 +91,7 @@ class WebSocketView:
     PING_INTERVAL: ClassVar[float | None] = None
     PING_TIMEOUT: ClassVar[float | None] = None
     GROUPS: ClassVar[list[str]] = []
+    LOGIN_REQUIRED: ClassVar[bool] = False
 
     request: Request
     connection: WebSocketConnection
@@ -104,6 +108,14 @@ class WebSocketView:
         return f"<{type(self).__qualname__} {connection!r}>"
 
     # -- to override -------------------------------------------------------------------------
+    async def authorize(self) -> bool:
+        """Decide, before the handshake is accepted, whether this client may connect (False: 403).
+
+        Runs after the ``LOGIN_REQUIRED`` check, with ``self.request`` (its ``user`` and ``session``)
+        and the URL parameters set; nothing can be sent yet. May also raise an ``HttpError``.
+        """
+        return True
+
     async def on_open(self) -> None:
         """Called once the handshake is complete, before any message."""
 
@@ -177,7 +189,8 @@ class WebSocketView:
         """An async view function: check the handshake, then answer with an ``UpgradeResponse``.
 
         Refusals are HTTP responses: 400 (malformed), 426 (plain GET, or a version other than
-        13), 403 (cross-site Origin); see :mod:`duck.contrib.websockets.handshake`.
+        13), 403 (cross-site Origin); see :mod:`duck.contrib.websockets.handshake`. Then 401
+        (``LOGIN_REQUIRED`` and nobody logged in) and 403 (:meth:`authorize` said no).
         """
         for key in initkwargs:
             if not hasattr(cls, key) or key.startswith("on_"):
@@ -202,9 +215,18 @@ class WebSocketView:
             check_handshake(request)  # a refusal is an HttpError: the dispatcher answers it
             instance = cls(**initkwargs)
             instance.request, instance.args, instance.kwargs = request, args, kwargs
+            await _authorize(instance)  # 401/403 as a plain HTTP answer, before switching protocols
             return upgrade_response(request, functools.partial(_run, instance, takes_code), options())
 
         return mark_websocket_view(describe_view(view, cls, initkwargs))
+
+
+async def _authorize(view: WebSocketView) -> None:
+    """Raise NotAuthenticated (401) or PermissionDenied (403) unless the client may connect."""
+    if view.LOGIN_REQUIRED:
+        refusal_for_anonymous(view.request)
+    if not await view.authorize():
+        raise PermissionDenied(f"{type(view).__qualname__}.authorize() refused this connection.")
 
 
 def _options(cls: type[WebSocketView], initkwargs: dict[str, Any]) -> ConnectionOptions:

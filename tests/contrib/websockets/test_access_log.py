@@ -88,6 +88,12 @@ async def test_duck_server_logs_a_refused_handshake_as_its_http_answer(duck_serv
     with pytest.raises(InvalidStatus):
         async with connect(f"ws://127.0.0.1:{duck_server}/ws/myws", origin="http://evil.example", open_timeout=WAIT):
             pass
+
+    async def http_line_written() -> None:  # the server writes its access lines in batches (50 ms)
+        while not any('"GET /ws/myws HTTP/1.1" 403' in line for line in access_lines(caplog)):
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(http_line_written(), WAIT)
     assert any(
         line.endswith(' - "GET /ws/myws HTTP/1.1" 403') or '"GET /ws/myws HTTP/1.1" 403 ' in line
         for line in access_lines(caplog)

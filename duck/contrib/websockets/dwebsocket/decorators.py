@@ -38,6 +38,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, cast
 
+from duck.auth.decorators import refusal_for_anonymous
 from duck.contrib.websockets.connection import WebSocketConnection
 from duck.contrib.websockets.dwebsocket.facade import AsyncWebSocket, SyncWebSocket
 from duck.contrib.websockets.dwebsocket.inbox import Inbox
@@ -91,6 +92,8 @@ def websocket_view(view: ViewFunction, *, required: bool) -> ViewFunction:
                 response: HttpResponse = await view(request, *args, **kwargs)
                 return response
             return cast(HttpResponse, await run_sync(view, request, *args, **kwargs))
+        if getattr(view, "login_required", False):  # @login_required under this decorator: refuse before accepting
+            refusal_for_anonymous(request)
         return cast(HttpResponse, _upgrade(request, view, is_async, args, kwargs))
 
     functools.update_wrapper(wrapper, view)

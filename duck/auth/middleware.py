@@ -1,0 +1,69 @@
+"""``AuthenticationMiddleware``: ``request.user`` (and ``request.auth``) on every request and WebSocket handshake.
+
+Put it after ``SessionMiddleware``. The user is found before the view runs, so sync views, async
+views and WebSocket handlers all read ``request.user`` without touching the database themselves:
+
+- ``Authorization: Bearer <token>`` (:mod:`duck.auth.tokens`): the token's user, ``request.auth ==
+  "token"``; a bad or expired token gives an AnonymousUser (``@login_required`` then answers 401);
+- otherwise the session's user, ``request.auth == "session"``; a session of a deleted or deactivated
+  user, or from before a password change, is emptied;
+- otherwise an :class:`~duck.auth.base.AnonymousUser` and ``request.auth`` None.
+
+A request whose session names no user costs nothing; one that does costs one primary-key query in
+the thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from duck.auth.base import AnonymousUser
+from duck.auth.tokens import user_for_token
+from duck.auth.users import SESSION_KEY, user_from_session
+from duck.exceptions import ImproperlyConfigured
+from duck.http.request import Request
+from duck.http.response import HttpResponse
+from duck.utils.sync import run_sync
+
+__all__ = ["AuthenticationMiddleware", "bearer_token"]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header (RFC 6750 §2.1), or None."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+class AuthenticationMiddleware:
+    """Set ``request.user`` and ``request.auth`` (see the module docstring)."""
+
+    def __init__(self, get_response: Callable[[Request], Any]) -> None:
+        self.get_response = get_response
+
+    async def __call__(self, request: Request) -> HttpResponse:
+        token = bearer_token(request)
+        if token is not None:
+            user = await run_sync(user_for_token, token)
+            request.user = user if user is not None else AnonymousUser()
+            request.auth = "token" if user is not None else None
+            response: HttpResponse = await self.get_response(request)
+            return response
+        session = request.__dict__.get("session")
+        if session is None:
+            raise ImproperlyConfigured(
+                "AuthenticationMiddleware needs request.session: put 'duck.sessions.middleware.SessionMiddleware' "
+                "before it in MIDDLEWARE."
+            )
+        if session.get(SESSION_KEY) is None:
+            request.user, request.auth = AnonymousUser(), None
+        else:
+            request.user = await run_sync(user_from_session, session)
+            request.auth = "session" if request.user.is_authenticated else None
+        response = await self.get_response(request)
+        return response
