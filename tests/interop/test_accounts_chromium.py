@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.interop.helpers import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_port
+from tests.interop.helpers import CHROMIUM, CHROMIUM_ARGS, runserver
 from tests.test.test_docs_tutorial import TUTORIAL, apply_step, blocks_of
 
 pytestmark = [
@@ -51,29 +50,8 @@ def replay_tutorial(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def chat_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     project = replay_tutorial(tmp_path_factory.mktemp("tutorial"))
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if key != "DUCK_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = str(ROOT)
-    log = (project / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "duck", "runserver", f"127.0.0.1:{port}"],
-        cwd=project,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, process)
+    with (project / "server.log").open("wb") as log, runserver(project, log, {"PYTHONPATH": str(ROOT)}) as port:
         yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
 
 
 REFUSED_SOCKET = """() => new Promise((resolve) => {

@@ -7,14 +7,11 @@ answer, so a Chromium tab left alone was closed with 1011 after two ping interva
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.interop.helpers import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_port
+from tests.interop.helpers import CHROMIUM, chromium_evaluate, runserver
 
 pytestmark = [
     pytest.mark.interop,
@@ -63,37 +60,10 @@ SCRIPT = """(url) => new Promise((resolve) => {
 def server(tmp_path: Path):
     (tmp_path / "settings.py").write_text(SETTINGS)
     (tmp_path / "urls.py").write_text(URLS)
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("DUCK_SETTINGS_MODULE", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "duck", "runserver", f"127.0.0.1:{port}"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        wait_for_port(port, process)
+    with runserver(tmp_path) as port:
         yield port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def test_chromium_socket_outlives_many_ping_intervals(server):
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            page.goto(f"http://127.0.0.1:{server}/")
-            outcome = page.evaluate(SCRIPT, f"ws://127.0.0.1:{server}/ws/echo")
-        finally:
-            browser.close()
+    outcome = chromium_evaluate(f"http://127.0.0.1:{server}/", SCRIPT, f"ws://127.0.0.1:{server}/ws/echo", 15_000)
     assert outcome == "You sent after 3s"

@@ -10,14 +10,11 @@ duck compresses afterwards from an empty window. The echo carries how many relea
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.interop.helpers import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_port
+from tests.interop.helpers import CHROMIUM, chromium_evaluate, runserver
 
 pytestmark = [
     pytest.mark.interop,
@@ -77,39 +74,12 @@ SCRIPT = """(url) => new Promise((resolve) => {
 def server(tmp_path: Path):
     (tmp_path / "settings.py").write_text(SETTINGS)
     (tmp_path / "urls.py").write_text(URLS)
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("DUCK_SETTINGS_MODULE", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "duck", "runserver", f"127.0.0.1:{port}"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    try:
-        wait_for_port(port, process)
+    with runserver(tmp_path) as port:
         yield port
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def test_chromium_exchanges_compressed_messages_after_an_idle_release(server):
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(20_000)
-            page.goto(f"http://127.0.0.1:{server}/")
-            outcome = page.evaluate(SCRIPT, f"ws://127.0.0.1:{server}/ws/echo")
-        finally:
-            browser.close()
+    outcome = chromium_evaluate(f"http://127.0.0.1:{server}/", SCRIPT, f"ws://127.0.0.1:{server}/ws/echo", 20_000)
     assert "closed" not in outcome, outcome
     assert outcome["extensions"].startswith("permessage-deflate")
     text = outcome["text"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.helpers import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_port
+from tests.interop.helpers import CHROMIUM, CHROMIUM_ARGS, runserver
 
 pytestmark = pytest.mark.interop
 
@@ -53,28 +52,8 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(project: Path):
-    port = free_port()
-    log = open(project / "server.log", "w+b")  # noqa: SIM115 - closed at teardown
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("DUCK_SETTINGS_MODULE", None)  # the project's own settings.py, found by `duck runserver`
-    process = subprocess.Popen(
-        [sys.executable, "-m", "duck", "runserver", f"127.0.0.1:{port}"],
-        cwd=project,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    try:
-        wait_for_port(port, process)
+    with open(project / "server.log", "w+b") as log, runserver(project, log) as port:
         yield port, log
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
 
 
 def server_output(log) -> str:

@@ -293,17 +293,30 @@ async def refused(view: Callable[..., Any], request: Request) -> HttpResponse:
     return response
 
 
-def masked_frame(opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False, mask: bool = True) -> bytes:
-    """Build a client frame by hand, for malformed cases the client library refuses to produce."""
-    head1 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+def masked_frame(
+    opcode: int,
+    payload: bytes,
+    *,
+    fin: bool = True,
+    rsv1: bool = False,
+    rsv: int = 0,
+    mask: bool = True,
+    long: bool = False,
+) -> bytes:
+    """Build a client frame by hand, for malformed cases the client library refuses to produce.
+
+    ``rsv``: RSV bits as they sit in the first byte (0x40, 0x20, 0x10); ``long``: the 64-bit
+    length form even for a short payload.
+    """
+    head1 = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | rsv | opcode
     length = len(payload)
     mask_bit = 0x80 if mask else 0
-    if length < 126:
-        header = struct.pack("!BB", head1, mask_bit | length)
-    elif length < 65536:
-        header = struct.pack("!BBH", head1, mask_bit | 126, length)
-    else:
+    if long or length >= 65536:
         header = struct.pack("!BBQ", head1, mask_bit | 127, length)
+    elif length < 126:
+        header = struct.pack("!BB", head1, mask_bit | length)
+    else:
+        header = struct.pack("!BBH", head1, mask_bit | 126, length)
     if not mask:
         return header + payload
     key = b"\x01\x02\x03\x04"

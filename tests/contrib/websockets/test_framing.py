@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
-import struct
+from typing import Any
 
 import pytest
 from websockets.frames import Opcode
@@ -18,29 +18,13 @@ from websockets.protocol import State
 
 from duck.contrib.websockets.framing import FrameSplitter
 from duck.contrib.websockets.sansio import DuckServerProtocol
+from tests.contrib.websockets.helpers import masked_frame
 
-MASK = b"\x12\x34\x56\x78"
 LOGGER = logging.getLogger("tests.framing")
 
 
-def client_frame(
-    opcode: int, payload: bytes, *, fin: bool = True, rsv: int = 0, masked: bool = True, long: bool = False
-) -> bytes:
-    """A client frame; ``long`` uses the 64-bit length form even for a short payload."""
-    first = (0x80 if fin else 0) | rsv | opcode
-    size = len(payload)
-    mask_bit = 0x80 if masked else 0
-    if long:
-        head = struct.pack("!BBQ", first, mask_bit | 127, size)
-    elif size < 126:
-        head = struct.pack("!BB", first, mask_bit | size)
-    elif size < 65536:
-        head = struct.pack("!BBH", first, mask_bit | 126, size)
-    else:
-        head = struct.pack("!BBQ", first, mask_bit | 127, size)
-    if not masked:
-        return head + payload
-    return head + MASK + bytes(b ^ MASK[i % 4] for i, b in enumerate(payload))
+def client_frame(opcode: int, payload: bytes, *, masked: bool = True, **options: Any) -> bytes:
+    return masked_frame(opcode, payload, mask=masked, **options)
 
 
 def core(cap: int | None) -> DuckServerProtocol:
