@@ -24,7 +24,7 @@ import pytest
 
 from tests.cli.conftest import duck_env
 from tests.cli.test_new_project import uncomment_examples
-from tests.interop.test_startproject_websocket import free_port, wait_for_port
+from tests.interop.helpers import free_port, wait_for_port
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
