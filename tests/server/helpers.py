@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import h11
+import pytest
 
 from duck.conf import settings
 from duck.http.request import Request
@@ -423,3 +424,32 @@ def http_get(port: int, target: str = "/", timeout: float = TIMEOUT) -> tuple[in
         return response.status, response.read()
     finally:
         conn.close()
+
+
+# Limits low enough to hit with small requests, and requests over each (or malformed): answered
+# with the status and closed, whatever the transport (test_server.py, test_tls.py).
+LIMITS = {
+    "SERVER_MAX_URL_LENGTH": 64,
+    "SERVER_MAX_HEADERS": 8,
+    "SERVER_MAX_HEAD_SIZE": 2048,
+    "SERVER_MAX_BODY_SIZE": 100,
+}
+LIMIT_CASES = [
+    pytest.param(request("GET", "/" + "u" * 100), 414, id="414"),
+    pytest.param(request("GET", "/", {f"X-{i}": "v" for i in range(10)}), 431, id="431-count"),
+    pytest.param(request("GET", "/", {"X-Big": "b" * 3000}), 431, id="431-size"),
+    pytest.param(request("POST", "/", {"Content-Length": "101"}), 413, id="413-length"),
+    pytest.param(
+        request("POST", "/", {"Transfer-Encoding": "chunked"}) + b"65\r\n" + b"z" * 101 + b"\r\n0\r\n\r\n",
+        413,
+        id="413-chunked",
+    ),
+    pytest.param(
+        request("POST", "/", {"Content-Length": "3", "Transfer-Encoding": "chunked"}) + b"3\r\nabc\r\n0\r\n\r\n",
+        400,
+        id="cl+te",
+    ),
+    pytest.param(b"GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505, id="505"),
+    pytest.param(request("GET", "/", {"X-Ctl": "a\x0bb"}), 400, id="ctl"),
+    pytest.param(b"NOT HTTP AT ALL\r\n\r\n", 400, id="garbage"),
+]

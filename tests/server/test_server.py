@@ -14,7 +14,17 @@ from duck.http.request import Request
 from duck.http.response import HttpResponse, JsonResponse, PlainTextResponse, StreamingResponse, UpgradeResponse
 from duck.server import Server, ServerError, serve
 from duck.urls import path
-from tests.server.helpers import TIMEOUT, Client, Echo, FuncHandler, listening_socket, request, running
+from tests.server.helpers import (
+    LIMIT_CASES,
+    LIMITS,
+    TIMEOUT,
+    Client,
+    Echo,
+    FuncHandler,
+    listening_socket,
+    request,
+    running,
+)
 from tests.upgrades import StubUpgrade
 
 
@@ -224,29 +234,7 @@ async def test_client_leaving_mid_stream_stops_it_and_server_keeps_serving():
 
 
 # -- limits --------------------------------------------------------------------------------------
-LIMITS = {
-    "SERVER_MAX_URL_LENGTH": 64,
-    "SERVER_MAX_HEADERS": 8,
-    "SERVER_MAX_HEAD_SIZE": 2048,
-    "SERVER_MAX_BODY_SIZE": 100,
-}
-
-
-@pytest.mark.parametrize(
-    ("raw", "status"),
-    [
-        (request("GET", "/" + "u" * 100), 414),
-        (request("GET", "/", {f"X-{i}": "v" for i in range(10)}), 431),
-        (request("GET", "/", {"X-Big": "b" * 3000}), 431),
-        (request("POST", "/", {"Content-Length": "101"}), 413),
-        (request("POST", "/", {"Transfer-Encoding": "chunked"}) + b"65\r\n" + b"z" * 101 + b"\r\n0\r\n\r\n", 413),
-        (request("POST", "/", {"Content-Length": "3", "Transfer-Encoding": "chunked"}) + b"3\r\nabc\r\n0\r\n\r\n", 400),
-        (b"GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505),
-        (request("GET", "/", {"X-Ctl": "a\x0bb"}), 400),
-        (b"NOT HTTP AT ALL\r\n\r\n", 400),
-    ],
-    ids=["414", "431-count", "431-size", "413-length", "413-chunked", "cl+te", "505", "ctl", "garbage"],
-)
+@pytest.mark.parametrize(("raw", "status"), LIMIT_CASES)
 async def test_limits_and_malformed_requests(raw: bytes, status: int):
     handler = Echo()
     async with running(handler, **LIMITS) as server:

@@ -29,7 +29,17 @@ from duck.http.request import Request
 from duck.http.response import HttpResponse, JsonResponse, PlainTextResponse, StreamingResponse
 from duck.server import Server
 from duck.urls import path
-from tests.server.helpers import TIMEOUT, Client, Echo, FuncHandler, listening_socket, request, running
+from tests.server.helpers import (
+    LIMIT_CASES,
+    LIMITS,
+    TIMEOUT,
+    Client,
+    Echo,
+    FuncHandler,
+    listening_socket,
+    request,
+    running,
+)
 from tests.tls import Certificate
 
 
@@ -144,27 +154,7 @@ async def test_curl_gets_https_over_http11(certificate: Certificate):
 
 
 # -- limits and timeouts over TLS ---------------------------------------------------------------------------
-LIMITS = {
-    "SERVER_MAX_URL_LENGTH": 64,
-    "SERVER_MAX_HEADERS": 8,
-    "SERVER_MAX_HEAD_SIZE": 2048,
-    "SERVER_MAX_BODY_SIZE": 100,
-}
-
-
-@pytest.mark.parametrize(
-    ("raw", "status"),
-    [
-        (request("GET", "/" + "u" * 100), 414),
-        (request("GET", "/", {f"X-{i}": "v" for i in range(10)}), 431),
-        (request("GET", "/", {"X-Big": "b" * 3000}), 431),
-        (request("POST", "/", {"Content-Length": "101"}), 413),
-        (request("POST", "/", {"Transfer-Encoding": "chunked"}) + b"65\r\n" + b"z" * 101 + b"\r\n0\r\n\r\n", 413),
-        (request("POST", "/", {"Content-Length": "3", "Transfer-Encoding": "chunked"}) + b"3\r\nabc\r\n0\r\n\r\n", 400),
-        (b"NOT HTTP AT ALL\r\n\r\n", 400),
-    ],
-    ids=["414", "431-count", "431-size", "413-length", "413-chunked", "cl+te", "garbage"],
-)
+@pytest.mark.parametrize(("raw", "status"), LIMIT_CASES)
 async def test_limits_answer_and_close_over_tls(certificate: Certificate, raw: bytes, status: int):
     handler = Echo()
     async with tls_running(handler, certificate, **LIMITS) as server:
