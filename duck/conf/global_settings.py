@@ -273,6 +273,9 @@ LOGOUT_REDIRECT_URL: str | None = None
 LOGIN_THROTTLE_PER_IP = 20
 # Failed logins allowed per minute for one username, whatever the address (distributed guessing).
 LOGIN_THROTTLE_PER_USER = 5
+# Where failed logins are counted: "memory" (each process: with N workers an attacker gets N
+# allowances) or "redis" (REDIS_URL: one count for every worker and machine).
+LOGIN_THROTTLE_STORE: Literal["memory", "redis"] = "memory"
 # Shortest password create_user() and SignupView accept.
 AUTH_PASSWORD_MIN_LENGTH = 8
 # Seconds a bearer token from duck.auth.tokens.create_token() stays valid (a day).

@@ -16,9 +16,7 @@ A dotted path to a :class:`~duck.sessions.base.SessionStore` subclass names a st
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import threading
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +25,7 @@ from duck.exceptions import BadSignature, ImproperlyConfigured
 from duck.sessions.base import Record, SessionStore
 from duck.utils import signing
 from duck.utils.imports import import_string
+from duck.utils.redis_client import blocking_client
 
 if TYPE_CHECKING:
     import redis
@@ -121,24 +120,8 @@ def _utcnow() -> datetime:
 class RedisStore(SessionStore):
     """A Redis key per session, ``SESSION_REDIS_PREFIX`` + key, expiring with the session."""
 
-    _clients: dict[str, redis.Redis] = {}
-    _lock = threading.Lock()
-
     def _client(self) -> redis.Redis:
-        url = os.environ.get("DUCK_REDIS_URL") or settings.REDIS_URL
-        client = self._clients.get(url)
-        if client is None:
-            try:
-                import redis as redis_py
-            except ImportError:
-                raise ImproperlyConfigured(
-                    "SESSION_STORE = 'redis' needs redis-py: pip install 'duckweb[redis]'."
-                ) from None
-            with self._lock:
-                client = self._clients.setdefault(
-                    url, redis_py.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-                )
-        return client
+        return blocking_client("SESSION_STORE = 'redis'")
 
     def load(self, cookie_value: str) -> tuple[str | None, Record] | None:
         if not _valid_key(cookie_value):

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from duck.sessions.stores import RedisStore
 from duck.test import Client, override_settings
+from duck.utils.redis_client import close_clients
 from tests.accounts import make_tables
 from tests.contrib.websockets.groups.conftest import RedisServer, _redis_executable
 
@@ -22,7 +22,7 @@ def redis_for_sessions() -> Iterator[RedisServer]:
     try:
         yield server
     finally:
-        RedisStore._clients.clear()
+        close_clients()
         server.stop()
 
 

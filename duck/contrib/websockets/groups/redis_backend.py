@@ -40,12 +40,13 @@ from duck.contrib.websockets.enums import OpCode
 from duck.contrib.websockets.groups.base import Backend
 from duck.exceptions import ImproperlyConfigured
 from duck.utils.asyncio.supervisor import spawn
+from duck.utils.redis_client import redis_url
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.asyncio.connection import AbstractConnection
 
-__all__ = ["RedisBackend", "decode_message", "encode_message", "redis_url"]
+__all__ = ["RedisBackend", "decode_message", "encode_message"]
 
 logger = logging.getLogger("duck.websockets.groups")
 
@@ -59,11 +60,6 @@ _KEEPALIVE_IDLE = 30
 _KEEPALIVE_INTERVAL = 10
 _KINDS = {OpCode.TEXT: b"t", OpCode.BINARY: b"b"}
 _OPCODES = {b"t": OpCode.TEXT, b"b": OpCode.BINARY}
-
-
-def redis_url() -> str:
-    """The Redis URL: the ``DUCK_REDIS_URL`` environment variable, else the ``REDIS_URL`` setting."""
-    return os.environ.get("DUCK_REDIS_URL") or settings.REDIS_URL
 
 
 def encode_message(frame: PreparedFrame, exclude_id: str) -> bytes:

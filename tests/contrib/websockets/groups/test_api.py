@@ -15,8 +15,9 @@ from duck.conf import LazySettings, settings
 from duck.contrib.websockets import PreparedFrame, WebSocket, WebSocketView, groups
 from duck.contrib.websockets import connection as connection_module
 from duck.contrib.websockets.enums import OpCode
-from duck.contrib.websockets.groups.redis_backend import decode_message, encode_message, redis_url
+from duck.contrib.websockets.groups.redis_backend import decode_message, encode_message
 from duck.exceptions import ImproperlyConfigured
+from duck.utils.redis_client import redis_url
 from tests.contrib.websockets.groups.project.views import Lobby
 from tests.contrib.websockets.helpers import open_session, ws_request
 
