@@ -15,12 +15,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from duck import __version__
-from duck.cli import check, collectstatic, commands, createuser, db, routes, runserver, shell, startproject
+from duck.cli import (
+    check,
+    clearsessions,
+    collectstatic,
+    commands,
+    createuser,
+    db,
+    routes,
+    runserver,
+    shell,
+    startproject,
+)
 from duck.exceptions import CommandError, DuckError
 
 __all__ = ["CommandError", "build_parser", "main"]
 
-COMMANDS = (startproject, runserver, collectstatic, db, createuser, shell, routes, check)
+COMMANDS = (startproject, runserver, collectstatic, db, createuser, clearsessions, shell, routes, check)
 # Exit status of errors the user can fix; argparse uses 2 for command-line usage errors.
 ERROR_STATUS = 1
 

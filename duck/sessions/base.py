@@ -80,6 +80,13 @@ class SessionStore:
         """Forget the session ``key`` (logout, key cycling); nothing happens if it is unknown."""
         raise NotImplementedError
 
+    def clear_expired(self) -> int | None:
+        """Delete expired sessions (``duck clearsessions``); returns how many.
+
+        None (the default) means the store's sessions expire by themselves: nothing to delete.
+        """
+        return None
+
 
 class Session(MutableMapping[str, Any]):
     """A dict of JSON-serializable values, saved by the middleware when it was modified.

@@ -102,7 +102,7 @@ class DatabaseStore(SessionStore):
             db.execute(delete(SessionRecord).where(SessionRecord.key == key))
 
     def clear_expired(self) -> int:
-        """Delete the rows of expired sessions (run it daily, e.g. from a project command); returns how many."""
+        """Delete the rows of expired sessions (``duck clearsessions``, run it daily); returns how many."""
         from sqlalchemy import delete
 
         from duck.db import get_session
