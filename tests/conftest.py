@@ -10,8 +10,9 @@ import pytest
 # through settings.override / override_settings, never by editing this variable.
 os.environ.setdefault("DUCK_SETTINGS_MODULE", "tests.apps.sample.settings")
 
-# A real PostgreSQL server, started on demand by the tests that use its fixtures (tests/postgres.py).
-pytest_plugins = ["tests.postgres", "tests.accounts"]
+# Real PostgreSQL and Redis servers, started on demand by the tests that use their fixtures
+# (tests/postgres.py, tests/redis_server.py).
+pytest_plugins = ["tests.postgres", "tests.redis_server", "tests.accounts"]
 
 
 @pytest.fixture(scope="session")

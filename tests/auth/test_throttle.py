@@ -15,19 +15,8 @@ from duck.auth.throttle import LoginThrottle
 from duck.exceptions import TooManyRequests
 from duck.test import override_settings
 from duck.utils.redis_client import close_clients
-from tests.contrib.websockets.groups.conftest import RedisServer, _redis_executable
 from tests.interop.helpers import free_port
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer(_redis_executable())
-    server.start()
-    try:
-        yield server
-    finally:
-        close_clients()
-        server.stop()
+from tests.redis_server import RedisServer
 
 
 @pytest.fixture

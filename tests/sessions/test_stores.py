@@ -8,22 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from duck.test import Client, override_settings
-from duck.utils.redis_client import close_clients
 from tests.accounts import make_tables
-from tests.contrib.websockets.groups.conftest import RedisServer, _redis_executable
 
 STORES = ["cookie", "database-sqlite", "database-postgresql", "redis"]
-
-
-@pytest.fixture(scope="module")
-def redis_for_sessions() -> Iterator[RedisServer]:
-    server = RedisServer(_redis_executable())
-    server.start()
-    try:
-        yield server
-    finally:
-        close_clients()
-        server.stop()
 
 
 @pytest.fixture(params=STORES)
@@ -42,7 +29,7 @@ def store(request: pytest.FixtureRequest, accounts: str) -> Iterator[str]:
             yield name
             dispose_engines_sync()
     else:
-        server = request.getfixturevalue("redis_for_sessions")
+        server = request.getfixturevalue("redis_server")
         with override_settings(SESSION_STORE="redis", REDIS_URL=server.url, SESSION_REDIS_PREFIX="test:session:"):
             yield name
 
