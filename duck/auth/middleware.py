@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from duck.auth.base import AnonymousUser
+from duck.auth.throttle import check_throttle_store
 from duck.auth.tokens import user_for_token
 from duck.auth.users import SESSION_KEY, user_from_session
 from duck.exceptions import ImproperlyConfigured
@@ -45,6 +46,7 @@ class AuthenticationMiddleware:
 
     def __init__(self, get_response: Callable[[Request], Any]) -> None:
         self.get_response = get_response
+        check_throttle_store()  # a store that cannot work fails when the chain is built, at start
 
     async def __call__(self, request: Request) -> HttpResponse:
         token = bearer_token(request)

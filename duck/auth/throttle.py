@@ -29,7 +29,14 @@ from duck.conf import settings
 from duck.exceptions import TooManyRequests
 from duck.utils.redis_client import blocking_client
 
-__all__ = ["FailureLog", "LoginThrottle", "MemoryFailureLog", "RedisFailureLog", "login_throttle"]
+__all__ = [
+    "FailureLog",
+    "LoginThrottle",
+    "MemoryFailureLog",
+    "RedisFailureLog",
+    "check_throttle_store",
+    "login_throttle",
+]
 
 logger = logging.getLogger("duck.auth")
 _T = TypeVar("_T")
@@ -169,6 +176,16 @@ class LoginThrottle:
         if address:
             limits.append((f"ip:{address}", int(settings.LOGIN_THROTTLE_PER_IP)))
         return limits
+
+
+def check_throttle_store() -> None:
+    """Fail at start, not at the first login, when LOGIN_THROTTLE_STORE = "redis" lacks redis-py.
+
+    Raises:
+        ImproperlyConfigured: redis-py is not installed.
+    """
+    if settings.LOGIN_THROTTLE_STORE == "redis":
+        _redis_unreachable_errors()
 
 
 def _redis_unreachable_errors() -> tuple[type[Exception], ...]:

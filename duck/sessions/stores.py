@@ -120,6 +120,9 @@ def _utcnow() -> datetime:
 class RedisStore(SessionStore):
     """A Redis key per session, ``SESSION_REDIS_PREFIX`` + key, expiring with the session."""
 
+    def __init__(self) -> None:
+        self._client()  # without redis-py, fail when the middleware chain is built (at start), not per request
+
     def _client(self) -> redis.Redis:
         return blocking_client("SESSION_STORE = 'redis'")
 

@@ -7,6 +7,7 @@ Two ``LoginThrottle`` objects stand for two worker processes: each has its own m
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -82,3 +83,19 @@ def test_an_unreachable_redis_falls_back_to_counting_in_the_process(caplog):
             throttle.check("10.0.0.1", "ann")
     close_clients()
     assert "Redis unreachable" in caplog.text
+
+
+def test_missing_redis_py_fails_when_the_middleware_is_built_not_at_the_first_login(monkeypatch):
+    from duck.auth.middleware import AuthenticationMiddleware
+    from duck.exceptions import ImproperlyConfigured
+    from duck.sessions.middleware import SessionMiddleware
+
+    close_clients()
+    monkeypatch.setitem(sys.modules, "redis", None)  # what `import redis` sees when redis-py is not installed
+    with (
+        override_settings(LOGIN_THROTTLE_STORE="redis"),
+        pytest.raises(ImproperlyConfigured, match="duckweb\\[redis\\]"),
+    ):
+        AuthenticationMiddleware(lambda request: None)
+    with override_settings(SESSION_STORE="redis"), pytest.raises(ImproperlyConfigured, match="SESSION_STORE = 'redis'"):
+        SessionMiddleware(lambda request: None)
