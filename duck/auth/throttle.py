@@ -44,7 +44,8 @@ _T = TypeVar("_T")
 WINDOW = 60.0  # seconds: the limits are per minute
 # Keys remembered at most by the memory log; the least recently failed are forgotten first.
 MAX_KEYS = 100_000
-# Prepended to throttle keys in Redis, so several sites can share one Redis.
+# Prepended to throttle keys in Redis so they cannot clash with other keys; sites that must not share
+# counts use their own Redis database (REDIS_URL ending /1, /2...).
 REDIS_PREFIX = "duck:login-failures:"
 
 
