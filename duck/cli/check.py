@@ -135,6 +135,11 @@ def _reach(alias: str) -> str | None:
     return None
 
 
+def migration_problems(alias: str) -> list[str]:
+    """What is wrong with the migrations of ``alias`` (runserver warns about it at start)."""
+    return list(_check_migrations(alias))
+
+
 def _check_migrations(alias: str) -> Iterable[str]:
     from duck.conf import settings
     from duck.db.migrations import pending_migrations, unmigrated_changes

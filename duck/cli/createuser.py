@@ -61,9 +61,18 @@ def handle(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     except (OperationalError, ProgrammingError) as exc:
-        raise CommandError(
-            f"The users table cannot be written ({type(exc.orig).__name__}): run 'duck db makemigrations' "
-            "and 'duck db migrate' first (MODELS must list the user model's module)."
-        ) from None
+        raise CommandError(f"The users table cannot be written ({type(exc.orig).__name__}): {_what_to_run()}") from None
     print(f"Created user {user.get_username()!r}{' (staff)' if user.is_staff else ''}.")
     return 0
+
+
+def _what_to_run() -> str:
+    from duck.db.migrations import pending_migrations
+
+    try:
+        pending = pending_migrations()
+    except Exception:  # the database itself is the problem: the first advice still holds
+        pending = []
+    if pending:
+        return "run 'duck db migrate' first."
+    return "run 'duck db makemigrations' and 'duck db migrate' first (MODELS must list the user model's module)."

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import re
 
 from duck.cli.project import check_project, configure_settings
+from duck.db.config import DEFAULT_DATABASE
+from duck.db.config import ENVIRONMENT_VARIABLE as DATABASE_URL_VARIABLE
 from duck.exceptions import CommandError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -94,6 +97,21 @@ def _port(text: str, whole: str) -> int:
     return int(text)
 
 
+def migration_warnings() -> list[str]:
+    """What ``duck check`` would say about migrations: not applied, or model changes without one.
+
+    Shown under the banner: a page would otherwise fail at its first query ("no such column")
+    with nothing said before.
+    """
+    from duck.conf import settings
+
+    if DEFAULT_DATABASE not in settings.DATABASES and not os.environ.get(DATABASE_URL_VARIABLE):
+        return []
+    from duck.cli.check import migration_problems
+
+    return migration_problems(DEFAULT_DATABASE)
+
+
 def handle(args: argparse.Namespace) -> int:
     host, port = parse_addrport(args.addrport)
     configure_settings(args.settings)
@@ -101,13 +119,23 @@ def handle(args: argparse.Namespace) -> int:
     from duck.server import run
     from duck.server.reload import is_reloader_child
 
+    warnings: list[str] = []
     if not args.reload or is_reloader_child():
         # The reloader's parent never imports the project: its child checks, and a broken
         # project then waits for the next file change instead of ending the command.
         check_project()
+        warnings = migration_warnings()
 
     try:
-        run(host, port, workers=args.workers, reload=args.reload, certfile=args.certfile, keyfile=args.keyfile)
+        run(
+            host,
+            port,
+            workers=args.workers,
+            reload=args.reload,
+            certfile=args.certfile,
+            keyfile=args.keyfile,
+            warnings=warnings,
+        )
     except KeyboardInterrupt:  # CONTROL-C before the server installed its own handler
         pass
     return 0

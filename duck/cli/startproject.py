@@ -3,7 +3,8 @@
 Files ending in ``-tpl`` are rendered (``{{ project_name }}``, ``{{ secret_key }}`` and
 ``{{ duck_version }}`` replaced; the suffix dropped, so ``settings.py-tpl`` becomes
 ``settings.py``); every other file is copied byte for byte, which keeps Jinja syntax in
-``templates/`` intact. Nothing is ever overwritten.
+``templates/`` intact. Nothing is ever overwritten. Last, the project's first migration is
+written: the tables of duck's own models (users), so ``duck db migrate`` makes them.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import keyword
 import os
 import secrets
 import sys
+import sysconfig
 from pathlib import Path
 
 from duck import __version__
+from duck.db.migration_files import write_framework_migration
+from duck.db.migrations import MIGRATIONS_FOLDER
 from duck.exceptions import CommandError
 
 TEMPLATE_SUFFIX = "-tpl"
@@ -72,20 +76,34 @@ def validate_name(name: str) -> None:
 
 
 def _importable(name: str) -> bool:
-    """Whether ``import name`` would find something, ignoring the current folder.
+    """Whether ``import name`` would find a module or an installed package, ignoring the current folder.
 
     The current folder is left out because that is where the new project goes: a folder
-    with this name there is reported as "already exists" instead.
+    with this name there is reported as "already exists" instead. A plain folder elsewhere on
+    ``sys.path`` (another project left in a checkout, say) is no module to clash with: only a
+    namespace package installed with the interpreter counts.
     """
     cwd = os.getcwd()
     saved = sys.path[:]
     sys.path[:] = [entry for entry in saved if os.path.abspath(entry or os.curdir) != cwd]
     try:
-        return importlib.util.find_spec(name) is not None
+        spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):  # a broken module of that name still clashes
         return True
     finally:
         sys.path[:] = saved
+    if spec is None:
+        return False
+    if spec.origin is not None:
+        return True
+    return any(_installed(location) for location in spec.submodule_search_locations or ())
+
+
+def _installed(folder: str) -> bool:
+    """Whether ``folder`` lies in the interpreter's library or site-packages."""
+    roots = {sysconfig.get_path(key) for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    path = os.path.abspath(folder)
+    return any(root and (path == root or path.startswith(root + os.sep)) for root in roots)
 
 
 def template_files(source: Path) -> list[tuple[Path, Path]]:
@@ -118,6 +136,8 @@ def create_project(name: str, target: Path) -> list[Path]:
     for _, relative in pairs:
         if (target / relative).exists():
             raise CommandError(f"{target / relative} already exists; startproject never overwrites files.")
+    if any((target / MIGRATIONS_FOLDER).glob("*.py")):
+        raise CommandError(f"{target / MIGRATIONS_FOLDER} already holds migrations; startproject never adds to them.")
     context = {"project_name": name, "secret_key": secrets.token_urlsafe(50), "duck_version": __version__}
     written = []
     for source, relative in pairs:
@@ -128,6 +148,7 @@ def create_project(name: str, target: Path) -> list[Path]:
         else:
             destination.write_bytes(source.read_bytes())
         written.append(destination)
+    written.append(write_framework_migration(target / MIGRATIONS_FOLDER))
     return written
 
 
@@ -144,5 +165,7 @@ def handle(args: argparse.Namespace) -> int:
     create_project(args.name, target)
     shown = args.directory if args.directory is not None else args.name
     print(f"Created project {args.name!r} in {target.resolve()}.")
-    print(f"Next:\n  cd {shown}\n  duck runserver\nthen open http://127.0.0.1:8000/ in your browser.")
+    print(
+        f"Next:\n  cd {shown}\n  duck db migrate\n  duck runserver\nthen open http://127.0.0.1:8000/ in your browser."
+    )
     return 0

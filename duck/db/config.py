@@ -10,6 +10,10 @@ sync driver and async engines an async one, so each side takes the URL's driver 
 the dialect's default driver otherwise (:data:`SYNC_DRIVERS`, :data:`ASYNC_DRIVERS`). Relative
 SQLite paths are relative to the settings module's folder, so a project works from wherever it
 is started. ``DUCK_DATABASE_URL`` in the environment replaces the default database's URL.
+
+Tests never use these databases: duck's pytest plugin points each one at a test database of its
+own (``"TEST": {"URL": ...}``, or one derived from the URL, see :mod:`duck.db.testing`) through
+:func:`databases_redirected`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +49,9 @@ DRIVER_PACKAGES = {
     "aiomysql": ("aiomysql", "pip install aiomysql"),
     "asyncmy": ("asyncmy", "pip install asyncmy"),
 }
-_KEYS = {"URL", "OPTIONS"}
+_KEYS = {"URL", "OPTIONS", "TEST"}
+# alias -> (the URL configured, the URL served instead): see databases_redirected().
+_redirects: dict[str, tuple[str, str]] = {}
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class DatabaseConfig:
     alias: str
     url: str
     options: dict[str, Any] = field(default_factory=dict)
+    test_url: str | None = None  # "TEST": {"URL": ...}: the database tests use instead of this one
 
     @property
     def dialect(self) -> str:
@@ -168,12 +177,46 @@ def database_configs() -> dict[str, DatabaseConfig]:
         options = entry.get("OPTIONS", {})
         if not isinstance(options, dict):
             raise ImproperlyConfigured(f"DATABASES[{alias!r}]['OPTIONS'] must be a dict of create_engine() arguments.")
-        configs[alias] = DatabaseConfig(alias, entry["URL"], dict(options))
+        configs[alias] = DatabaseConfig(alias, entry["URL"], dict(options), _test_url(alias, entry.get("TEST")))
     override = os.environ.get(ENVIRONMENT_VARIABLE)
     if override:
         previous = configs.get(DEFAULT_DATABASE)
-        configs[DEFAULT_DATABASE] = DatabaseConfig(DEFAULT_DATABASE, override, previous.options if previous else {})
+        configs[DEFAULT_DATABASE] = (
+            replace(previous, url=override) if previous else DatabaseConfig(DEFAULT_DATABASE, override)
+        )
+    for alias, (configured, used) in _redirects.items():
+        config = configs.get(alias)
+        if config is not None and config.url == configured:
+            configs[alias] = replace(config, url=used)
     return configs
+
+
+def _test_url(alias: str, test: Any) -> str | None:
+    if test is None:
+        return None
+    if not isinstance(test, dict) or set(test) != {"URL"} or not isinstance(test["URL"], str):
+        raise ImproperlyConfigured(
+            f'DATABASES[{alias!r}]["TEST"] must be {{"URL": "..."}}: the database tests use instead of this one.'
+        )
+    return str(test["URL"])
+
+
+@contextmanager
+def databases_redirected(urls: dict[str, str]) -> Iterator[None]:
+    """Serve each alias of ``urls`` from that URL instead until the block ends (tests, scratch databases).
+
+    Only a configuration still naming the URL configured at the start is redirected: a test that
+    overrides ``DATABASES`` with a database of its own gets that one. Engines already built keep
+    their database: callers drop them (``engines.drop_engines``) on entering and leaving.
+    """
+    configs = database_configs()
+    saved = dict(_redirects)
+    _redirects.update({alias: (configs[alias].url, url) for alias, url in urls.items()})
+    try:
+        yield
+    finally:
+        _redirects.clear()
+        _redirects.update(saved)
 
 
 def database_config(alias: str = DEFAULT_DATABASE) -> DatabaseConfig:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["dispose_engines", "engine_options", "get_async_engine", "get_engine"]
+__all__ = ["dispose_engines", "drop_engines", "engine_options", "get_async_engine", "get_engine"]
 
 _lock = threading.Lock()
 _sync_engines: dict[str, Engine] = {}
@@ -162,15 +162,19 @@ def _remember_config() -> None:
 @on_setting_changed
 def _drop_engines_if_databases_changed() -> None:
     """Tests override DATABASES: engines of the old configuration must not serve the new one."""
-    global _built_from
     if _built_from is None:
         return
     try:
         current: dict[str, DatabaseConfig] | None = database_configs()
     except Exception:  # broken settings surface when an engine is next asked for
         current = None
-    if current == _built_from:
-        return
+    if current != _built_from:
+        drop_engines()
+
+
+def drop_engines() -> None:
+    """Forget every engine (the sync ones' pools closed): the next use builds them from the configuration."""
+    global _built_from
     with _lock:
         engines = list(_sync_engines.values())
         _sync_engines.clear()

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import importlib
 import io
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from duck.conf import settings
-from duck.db.config import DEFAULT_DATABASE, database_config, project_dir
+from duck.db.config import DEFAULT_DATABASE, database_config, databases_redirected, project_dir
+from duck.db.migration_files import format_migration
 from duck.exceptions import ImproperlyConfigured, MigrationError
 
 __all__ = [
@@ -66,8 +68,11 @@ def load_models() -> Any:
     return Model.metadata
 
 
-def alembic_config(alias: str = DEFAULT_DATABASE, stdout: Any = None) -> Any:
-    """Alembic's ``Config``, built in code; ``config.attributes`` carry what env.py needs."""
+def alembic_config(alias: str = DEFAULT_DATABASE, stdout: Any = None, versions: Path | None = None) -> Any:
+    """Alembic's ``Config``, built in code; ``config.attributes`` carry what env.py needs.
+
+    ``versions``: the folder of revision files (the project's ``migrations/`` by default).
+    """
     import argparse
 
     from alembic.config import Config
@@ -75,7 +80,7 @@ def alembic_config(alias: str = DEFAULT_DATABASE, stdout: Any = None) -> Any:
     # quiet: duck's commands say what happened in their own words.
     config = Config(stdout=stdout if stdout is not None else io.StringIO(), cmd_opts=argparse.Namespace(quiet=True))
     config.set_main_option("script_location", str(ENV_DIR))
-    config.set_main_option("version_locations", str(migrations_dir()))
+    config.set_main_option("version_locations", str(versions or migrations_dir()))
     config.set_main_option("path_separator", "os")
     # Files sort by date: 2025_01_31_1200-3f2a9c1d0b7e_add_message.py
     config.set_main_option(
@@ -107,11 +112,14 @@ def _alembic(alias: str, stdout: Any = None) -> Iterator[Any]:
 def make_migration(message: str, alias: str = DEFAULT_DATABASE) -> Path | None:
     """Write a revision with the differences between the models and the migrated database; None if there are none.
 
-    The database must be up to date first (``duck db migrate``): autogenerate compares against it.
+    Autogenerate compares the models with the database, which must be up to date. A SQLite
+    database that is not (a new project, whose first migration is not applied yet) is left alone:
+    the comparison is made with a scratch SQLite database brought up to date instead, so that
+    ``makemigrations`` then ``migrate`` works in any order, as Django's does.
 
     Raises:
         ImproperlyConfigured: ``MODELS`` is empty (a migration would drop every table).
-        MigrationError: the database is behind its migrations, or Alembic failed.
+        MigrationError: a server database is behind its migrations, or Alembic failed.
     """
     from alembic import command
 
@@ -121,17 +129,35 @@ def make_migration(message: str, alias: str = DEFAULT_DATABASE) -> Path | None:
             "makemigrations sees them (without them it would drop every table)."
         )
     pending = pending_migrations(alias)
-    if pending:
+    if pending and not database_config(alias).is_sqlite:
         raise MigrationError(
             f"The database is not up to date ({len(pending)} migration(s) not applied): run 'duck db migrate' first."
         )
     migrations_dir().mkdir(exist_ok=True)
-    with _alembic(alias) as config:
+    with _scratch_database(alias) if pending else nullcontext(), _alembic(alias) as config:
         config.attributes["duck_skip_empty"] = True
         script = command.revision(config, message=message, autogenerate=True)
     if script is None or isinstance(script, list):
         return None
+    format_migration(Path(script.path))
     return Path(script.path)
+
+
+@contextmanager
+def _scratch_database(alias: str) -> Iterator[None]:
+    """``alias`` served from a temporary SQLite database with every migration applied."""
+    from duck.db.engines import drop_engines
+
+    with (
+        tempfile.TemporaryDirectory(prefix="duck-makemigrations-") as folder,
+        databases_redirected({alias: f"sqlite:///{Path(folder) / 'scratch.sqlite3'}"}),
+    ):
+        drop_engines()
+        try:
+            migrate(alias=alias)
+            yield
+        finally:
+            drop_engines()
 
 
 def migrate(target: str = "heads", alias: str = DEFAULT_DATABASE) -> list[str]:

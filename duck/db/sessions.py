@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from duck.db.config import DEFAULT_DATABASE
 from duck.db.engines import get_async_engine, get_engine
+from duck.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -34,6 +35,12 @@ __all__ = ["get_async_session", "get_session"]
 # Connections in a test's outer transaction, by alias: sessions join them through SAVEPOINTs.
 _test_connections: dict[str, Connection] = {}
 _async_test_connections: dict[str, AsyncConnection] = {}
+# A rolled-back test transaction lives on one connection, sync or async: the other kind cannot see it.
+_MIXED = (
+    "This test holds the database in a transaction rolled back at its end (the {held} fixture), which "
+    "{other} cannot see. Use the transactional_db fixture (or async_transactional_db): its writes are "
+    "committed for real and every table is emptied after the test."
+)
 
 
 def get_session(alias: str = DEFAULT_DATABASE, **options: Any) -> Session:
@@ -52,6 +59,8 @@ def get_session(alias: str = DEFAULT_DATABASE, **options: Any) -> Session:
     connection = _test_connections.get(alias)
     if connection is not None:
         return Session(bind=connection, join_transaction_mode="create_savepoint", **options)
+    if alias in _async_test_connections:
+        raise ImproperlyConfigured(_MIXED.format(held="async_db", other="a sync session (a sync view, get_session())"))
     return Session(bind=get_engine(alias), **options)
 
 
@@ -68,4 +77,6 @@ def get_async_session(alias: str = DEFAULT_DATABASE, **options: Any) -> AsyncSes
     connection = _async_test_connections.get(alias)
     if connection is not None:
         return AsyncSession(bind=connection, join_transaction_mode="create_savepoint", **options)
+    if alias in _test_connections:
+        raise ImproperlyConfigured(_MIXED.format(held="db", other="an async session (an async view or WebSocket)"))
     return AsyncSession(bind=get_async_engine(alias), **options)

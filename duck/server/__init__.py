@@ -15,7 +15,7 @@ import os
 import socket
 import ssl
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from typing import Any, Literal
 
 from duck.exceptions import ServerError
@@ -65,6 +65,7 @@ def run(
     handler: Any = None,
     certfile: str | os.PathLike[str] | None = None,
     keyfile: str | os.PathLike[str] | None = None,
+    warnings: Sequence[str] = (),
 ) -> None:
     """Run duck's server in the foreground until SIGINT/SIGTERM.
 
@@ -76,6 +77,7 @@ def run(
             serving when ``SERVE_STATIC``/DEBUG say so).
         certfile, keyfile: serve https:// and wss:// with this PEM certificate chain and key (the key
             may be in ``certfile``); when not given, ``SERVER_CERTFILE``/``SERVER_KEYFILE`` decide.
+        warnings: lines printed under the banner, once the server is bound (unapplied migrations).
 
     Raises:
         ServerError: the server cannot start (port in use, bad address, workers failing at startup).
@@ -93,7 +95,7 @@ def run(
     sock = bind_socket(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     url = format_url(bound_host, bound_port, "http" if context is False else "https")
-    text = banner(url, workers)
+    text = "\n".join([banner(url, workers), *(f"Warning: {line}" for line in warnings)])
     if workers == 1:
         server = _project_server(handler, sock, workers, context)
         _announce(text)

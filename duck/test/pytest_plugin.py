@@ -11,7 +11,11 @@ What makes ``pytest`` inside a project made by ``duck startproject`` pass with n
 - ``async def`` tests run, each in a fresh event loop, when no async plugin (pytest-asyncio,
   anyio) has taken them: a project needs no extra package for ``AsyncClient`` tests.
 
-And two fixtures for the database:
+And the database. Every database in ``DATABASES`` is replaced for the whole run by a test database
+of its own (:func:`duck.db.testing.databases_for_tests`: a new SQLite file in a temporary folder, or
+``test_<name>`` on the same server, or ``"TEST": {"URL": ...}``), so tests never touch the
+development database. Its schema is made once, from the project's migrations, by the first test
+that asks for one of these fixtures:
 
 ``db``
     A :class:`sqlalchemy.orm.Session` in a transaction rolled back after the test. ``get_session()``
@@ -21,10 +25,12 @@ And two fixtures for the database:
     The same for async tests: an ``AsyncSession``; ``get_async_session()`` and ``request.async_db``
     (through :class:`~duck.test.AsyncClient`) join it. It is opened in the test's own event loop,
     whichever plugin runs the test, so only ``async def`` tests may ask for it.
-
-The schema is brought up to date once per test session (the project's migrations, or its models
-when it has none), on the database of the test settings: point ``DATABASES`` (or
-``DUCK_DATABASE_URL``) at a test database, never at production's.
+``transactional_db`` / ``async_transactional_db``
+    For code that uses both kinds of session (a sync login view, then a WebSocket that writes with
+    async sessions): a plain ``Session`` / ``AsyncSession``; everything is committed for real, and
+    every table is emptied after the test.
+``duck_db_schema``
+    The schema alone (session scope), for tests that reach the database some other way.
 """
 
 from __future__ import annotations
@@ -116,8 +122,20 @@ def _entering_async_fixtures(test: Callable[..., Coroutine[Any, Any, Any]]) -> C
     return run
 
 
+@pytest.fixture(scope="session", autouse=True)
+def duck_test_databases() -> Iterator[dict[str, str]]:
+    """Every configured database replaced by a test database for the whole run (alias -> its URL)."""
+    if not os.environ.get(ENVIRONMENT_VARIABLE):  # no duck project here: nothing to replace
+        yield {}
+        return
+    from duck.db.testing import databases_for_tests
+
+    with databases_for_tests() as urls:
+        yield urls
+
+
 @pytest.fixture(scope="session")
-def duck_db_schema() -> None:
+def duck_db_schema(duck_test_databases: dict[str, str]) -> None:
     """The test database's schema, made once per session (migrations, or the models' tables)."""
     from duck.db.testing import create_schema
 
@@ -139,6 +157,21 @@ def async_db(duck_db_schema: None) -> AsyncFixture:
     return AsyncFixture(_async_db_session)
 
 
+@pytest.fixture
+def transactional_db(duck_db_schema: None) -> Iterator[Any]:
+    """A session on the test database; everyone's writes are committed, and every table emptied after the test."""
+    from duck.db.testing import emptied_afterwards
+
+    with emptied_afterwards() as session:
+        yield session
+
+
+@pytest.fixture
+def async_transactional_db(duck_db_schema: None) -> AsyncFixture:
+    """:func:`transactional_db` with an ``AsyncSession``, for async tests."""
+    return AsyncFixture(_async_transactional_session)
+
+
 @contextlib.asynccontextmanager
 async def _async_db_session() -> AsyncIterator[Any]:
     from duck.db.engines import dispose_async_engines
@@ -151,4 +184,18 @@ async def _async_db_session() -> AsyncIterator[Any]:
         await dispose_async_engines()  # this test's loop closes next: so do its connections
 
 
-_ASYNC_FIXTURES = frozenset({"async_db"})
+@contextlib.asynccontextmanager
+async def _async_transactional_session() -> AsyncIterator[Any]:
+    from duck.db.engines import dispose_async_engines
+    from duck.db.sessions import get_async_session
+    from duck.db.testing import empty_tables
+
+    try:
+        async with get_async_session() as session:
+            yield session
+    finally:
+        await dispose_async_engines()  # before emptying: no async connection may hold a lock
+        empty_tables()
+
+
+_ASYNC_FIXTURES = frozenset({"async_db", "async_transactional_db"})

@@ -39,14 +39,29 @@ def migrated(project: Path) -> Path:
     return project
 
 
-def test_a_new_project_has_models_an_empty_history_and_only_the_users_table_to_migrate(project):
+def test_a_new_project_has_models_and_a_first_migration_that_makes_the_users_table(project):
+    """Issue 19: `duck db migrate` then `duck createuser` work in a new project, nothing hand-made."""
     assert "# class Message(Model):" in (project / "models.py").read_text()
-    assert [p.suffix for p in (project / "migrations").iterdir()] == [".md"]
-    assert "No migrations yet" in ok(run_duck("db", "history", cwd=project))
-    assert "add_table duck_user" in run_duck("check", cwd=project).stdout  # users: the one change to migrate
-    assert "Created" in ok(run_duck("db", "makemigrations", "-m", "users", cwd=project))
-    ok(run_duck("db", "migrate", cwd=project))
+    first = [path.name for path in (project / "migrations").glob("*.py")]
+    assert len(first) == 1 and first[0].endswith("_users.py"), first
+    history = ok(run_duck("db", "history", cwd=project))
+    assert history.startswith("[pending] ") and "(head) users" in history
+    assert "migrations: 1 migration not applied" in run_duck("check", cwd=project).stdout
+    assert "Applied " in ok(run_duck("db", "migrate", cwd=project))
     assert "No changes detected" in ok(run_duck("db", "makemigrations", "-m", "nothing", cwd=project))
+    assert ok(run_duck("check", cwd=project)).strip() == "No problems found."
+    ok(run_duck("createuser", "ann", "--password-stdin", cwd=project, stdin="correct horse battery\n"))
+
+
+def test_makemigrations_before_the_first_migrate_compares_with_the_migrations_not_the_database(project):
+    """A new project's SQLite database is behind its first migration: makemigrations still works."""
+    add_model(project)
+    made = ok(run_duck("db", "makemigrations", "-m", "add message", cwd=project))
+    path = next((project / "migrations").glob("*_add_message.py"))
+    assert str(path) in made
+    text = path.read_text()
+    assert "op.create_table(" in text and "duck_user" not in text  # only what the first migration lacks
+    assert ok(run_duck("db", "migrate", cwd=project)).count("Applied ") == 2
     assert ok(run_duck("check", cwd=project)).strip() == "No problems found."
 
 
@@ -56,7 +71,8 @@ def test_migrate_downgrade_history_current(migrated):
     revision = history.split()[1]
     assert ok(run_duck("db", "current", cwd=migrated)).strip() == revision
     assert f"Reverted {revision}" in ok(run_duck("db", "downgrade", cwd=migrated))
-    assert "None" in ok(run_duck("db", "current", cwd=migrated))
+    first = history.split("\n")[1].split()[1]  # the project's first migration (users)
+    assert ok(run_duck("db", "current", cwd=migrated)).strip() == first
     assert "[pending]" in ok(run_duck("db", "history", cwd=migrated))
     assert f"Applied {revision}" in ok(run_duck("db", "migrate", cwd=migrated))
     assert "No migrations to apply." in ok(run_duck("db", "migrate", cwd=migrated))
@@ -120,11 +136,12 @@ def test_a_failed_migration_leaves_the_schema_as_it_was(project, backend, reques
         server = request.getfixturevalue("postgres_server")
         env["DUCK_DATABASE_URL"] = server.url(server.create_database())
     add_model(project)
+    ok(run_duck("db", "migrate", cwd=project, env=env))
     ok(run_duck("db", "makemigrations", "-m", "add message", cwd=project, env=env))
     ok(run_duck("db", "migrate", cwd=project, env=env))
     migrated = project
     path = next((migrated / "migrations").glob("*add_message.py"))
-    revision = path.read_text().split("revision: str = '")[1].split("'")[0]
+    revision = path.read_text().split('revision: str = "')[1].split('"')[0]
     (migrated / "migrations" / "broken.py").write_text(
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
         f"revision = 'broken1'\ndown_revision = {revision!r}\nbranch_labels = None\ndepends_on = None\n\n"

@@ -113,6 +113,7 @@ def site(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[tuple[Pat
     (project / "settings.py").write_text(
         settings + '\nON_STARTUP = ["hooks.started"]\nON_SHUTDOWN = ["hooks.stopped"]\nALLOWED_HOSTS = ["127.0.0.1"]\n'
     )
+    run([sys.executable, "-m", "duck", "db", "migrate"], project, env)  # the first migration: users
     made = run([sys.executable, "-m", "duck", "db", "makemigrations", "-m", "add message"], project, env)
     assert "Created" in made.stdout
     run([sys.executable, "-m", "duck", "db", "migrate"], project, env)

@@ -99,6 +99,7 @@ def test_each_test_is_rolled_back(backend, request, tmp_path):
             '    path("/async-messages", views.async_messages),',
         )
     )
+    assert run_duck("db", "migrate", cwd=project, env=env).returncode == 0  # the first migration: users
     made = subprocess.run(
         [sys.executable, "-m", "duck", "db", "makemigrations", "-m", "add message"],
         cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False,

@@ -1,17 +1,23 @@
 """${message}
 
 Revision ID: ${up_revision}
+% if down_revision:
 Revises: ${down_revision | comma,n}
+% else:
+Revises: nothing, the first migration
+% endif
 Create Date: ${create_date}
 
-Made by `duck db makemigrations`: review it, then apply it with `duck db migrate`.
+Made by duck: review it, then apply it with `duck db migrate`.
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-${imports if imports else ""}
+% if imports:
+${imports}
+% endif
 
 # revision identifiers, used by Alembic.
 revision: str = ${repr(up_revision)}
