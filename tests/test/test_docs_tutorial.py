@@ -31,7 +31,8 @@ CHECKS = {
     "hello": """
         assert client.get("/hello").text == "Hello from duck!"
         assert client.get("/hello/duck").text == "Hello, duck!"
-        assert "mysite is running" in client.get("/").text
+        welcome = client.get("/").text
+        assert "mysite is running" in welcome and "<code>DEBUG = True</code>" in welcome
     """,
     "template": """
         page = client.get("/hello/world").text
