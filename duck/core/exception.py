@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from duck.conf import settings
 from duck.core.debug import technical_404, technical_500
 from duck.core.error_pages import error_page
+from duck.core.schema_hint import log_schema_hint
 from duck.db.errors import unavailable_error
 from duck.exceptions import HttpError, Resolver404, SuspiciousOperation
 from duck.http.request import Request
@@ -45,6 +46,7 @@ def response_for_exception(request: Request, exc: BaseException) -> HttpResponse
             return technical_404(request, exc)
         return error_response(exc.status_code, exc.message, headers=exc.headers, request=request)
     logger.error("Internal Server Error: %s %s", request.method, request.path, exc_info=exc)
+    log_schema_hint(logger, exc)
     if _debug():
         return _technical_500(request, exc)
     return error_response(500, request=request)
