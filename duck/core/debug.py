@@ -29,6 +29,7 @@ from typing import Any
 import duck
 from duck.conf import settings
 from duck.conf.checks import MASK, looks_secret, masked
+from duck.core.schema_hint import COMMANDS, schema_behind
 from duck.exceptions import Resolver404
 from duck.http.request import Request
 from duck.http.response import HttpResponse
@@ -321,6 +322,9 @@ def _page_500(
         f" · duck {e(duck.__version__)} · Python {e(platform.python_version())}</p>"
     )
     sections = []
+    missing = schema_behind(exc)
+    if missing is not None:
+        sections.append(_schema_hint(missing))
     if culprit is not None:
         title = "Where it happened" + ("" if culprit.own else " (no frame of your own code: the innermost frame)")
         sections.append(_section(title, _frame(culprit, culprit=True), "culprit-section", "where"))
@@ -336,6 +340,18 @@ def _page_500(
     sections.append(_section("Route", _route_section(request)))
     sections.append(_section("Settings", _settings_section()))
     return _page(f"{name} at {request.path}", head, "".join(sections), "#9f1c1c")
+
+
+def _schema_hint(missing: str) -> str:
+    """What to run when the error says the database lacks a table or column of the models."""
+    body = (
+        f"<p>The database says <code>{e(missing)}</code>: a model has a table or column that the database "
+        "does not have yet. Write a migration for the change and apply it, in the project folder:</p>"
+        f'<pre class="commands">{e(chr(10).join(COMMANDS))}</pre>'
+        '<p class="dim">If the migration is written already, <code>duck db migrate</code> alone applies it. '
+        "Then reload this page.</p>"
+    )
+    return _section("The database is behind your models", body, "hint", "hint")
 
 
 def technical_404(request: Request, exc: Resolver404) -> HttpResponse:
@@ -415,4 +431,10 @@ a{color:#0b5cad}
 .routes{font-size:14px}
 .routes li{padding:1px 0}
 .footer{color:#57606a;font-size:13px}
+.hint{background:#fff8c5;border-color:#d4a72c}
+.hint p{margin:6px 0}
+.hint .dim{color:#57606a}
+.hint code{background:rgba(212,167,44,.18);padding:0 4px;border-radius:4px}
+.commands{background:#1f2328;color:#f6f8fa;border-radius:6px;padding:10px 14px;margin:8px 0;
+font:13px/1.6 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap}
 """

@@ -2,7 +2,8 @@
 
 ``HttpError`` subclasses carry their own status and a short client-safe message; anything
 else is a 500 that is logged with its traceback. With DEBUG on, 404 and 500 get technical
-pages (duck/core/debug.py); with DEBUG off, nothing internal reaches the client.
+pages (duck/core/debug.py); with DEBUG off, nothing internal reaches the client: every error
+status gets the project's ``<status>.html`` template or duck's own plain page (duck/core/error_pages.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Iterable
 
 from duck.conf import settings
 from duck.core.debug import technical_404, technical_500
+from duck.core.error_pages import error_page
+from duck.core.schema_hint import log_schema_hint
 from duck.db.errors import unavailable_error
 from duck.exceptions import HttpError, Resolver404, SuspiciousOperation
 from duck.http.request import Request
@@ -41,20 +44,25 @@ def response_for_exception(request: Request, exc: BaseException) -> HttpResponse
             logger.error("%s %s: %s%s", request.method, request.path, exc.message, detail)
         if isinstance(exc, Resolver404) and _debug():
             return technical_404(request, exc)
-        return error_response(exc.status_code, exc.message, headers=exc.headers)
+        return error_response(exc.status_code, exc.message, headers=exc.headers, request=request)
     logger.error("Internal Server Error: %s %s", request.method, request.path, exc_info=exc)
+    log_schema_hint(logger, exc)
     if _debug():
         return _technical_500(request, exc)
-    return error_response(500)
+    return error_response(500, request=request)
 
 
-def error_response(status: int, message: str | None = None, headers: Iterable[tuple[str, str]] = ()) -> HttpResponse:
-    """A small HTML error page; ``message`` must be safe to show to the client."""
-    response = HttpResponse(status=status, headers=headers)
-    title = f"{status} {response.reason_phrase}"
-    body = f"<p>{html.escape(message)}</p>" if message and message != response.reason_phrase else ""
-    response.content = _PAGE.format(title=html.escape(title), body=body)
-    return response
+def error_response(
+    status: int,
+    message: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
+    request: Request | None = None,
+) -> HttpResponse:
+    """The page for an error ``status``: the project's ``<status>.html``, else duck's own.
+
+    ``message`` must be safe to show to the client; ``request``, when given, is the template's.
+    """
+    return HttpResponse(error_page(status, message, request), status=status, headers=headers)
 
 
 def _technical_500(request: Request, exc: BaseException) -> HttpResponse:

@@ -49,13 +49,16 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 20.0) -
 
 @contextlib.contextmanager
 def runserver(
-    project: Path, output: IO[bytes] | int = subprocess.DEVNULL, extra_env: dict[str, str] | None = None
+    project: Path,
+    output: IO[bytes] | int = subprocess.DEVNULL,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[int]:
-    """``duck runserver`` on a free port in ``project`` (its own settings.py); yields the port.
+    """``duck runserver`` on ``port`` (a free one by default) in ``project`` (its own settings.py); yields the port.
 
     Stopped as a user would (Ctrl-C, so graceful shutdown runs), killed if that takes over 15 s.
     """
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DUCK_SETTINGS_MODULE", None)  # the project's own settings.py, found by `duck runserver`
     env.update(extra_env or {})

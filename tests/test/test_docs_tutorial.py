@@ -2,10 +2,11 @@
 
 Markers (``<!-- tutorial: ... -->``) on the page's blocks say what each step does:
 ``shell`` runs the commands (in the folder the previous step left), ``write PATH`` makes the file
-the block, ``append PATH`` / ``prepend PATH`` add the block at its end / start, ``replace PATH``
-swaps each top-level function, class or ``from ... import`` of the block for the one of the same
-name in the file; ``; check NAME`` then runs the check NAME below against the project, in a
-fresh interpreter, through duck's test client.
+the block, ``append PATH`` / ``prepend PATH`` add the block at its end / start, ``imports PATH``
+makes the block the file's imports (the block of imports at its top), ``replace PATH`` swaps each
+top-level function, class or ``from ... import`` of the block for the one of the same name in the
+file; ``; check NAME`` then runs the check NAME below against the project, in a fresh interpreter,
+through duck's test client.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,8 @@ CHECKS = {
     "hello": """
         assert client.get("/hello").text == "Hello from duck!"
         assert client.get("/hello/duck").text == "Hello, duck!"
-        assert "mysite is running" in client.get("/").text
+        welcome = client.get("/").text
+        assert "mysite is running" in welcome and "<code>DEBUG = True</code>" in welcome
     """,
     "template": """
         page = client.get("/hello/world").text
@@ -44,7 +47,13 @@ CHECKS = {
         assert css.rstrip().endswith("h1 { color: #c47f00; }")
     """,
     "one-room": """
-        assert "<h1>Chat</h1>" in client.get("/chat").text
+        page = client.get("/chat").text
+        assert "<h1>Chat</h1>" in page and '<p id="status">Connecting…</p>' in page
+        assert 'href="/static/css/style.css"' in page and 'href="/static/css/chat.css"' in page
+        assert '<script src="/static/js/chat.js" defer></script>' in page
+        assert "#status.closed" in client.get("/static/css/chat.css").text
+        script = client.get("/static/js/chat.js")
+        assert script["content-type"].startswith("text/javascript") and "Reconnecting in" in script.text
         assert client.get("/hello").text == "Hello from duck!"  # section 4's routes are kept
         with client.websocket_connect("/ws/chat") as ann:
             assert ann.receive_text().endswith(" joined")
@@ -101,10 +110,12 @@ CHECKS = {
             raise AssertionError("an anonymous socket was accepted")
         assert client.get("/chat/ducks")["location"] == "/login?next=/chat/ducks"
         form = {"username": "ann", "password": "correct horse", "next": "/chat/ducks"}
-        form["csrfmiddlewaretoken"] = token(client.get("/signup?next=/chat/ducks").text)
+        signup = client.get("/signup?next=/chat/ducks").text
+        assert 'href="/static/css/style.css"' in signup and '<main class="card">' in signup
+        form["csrfmiddlewaretoken"] = token(signup)
         assert client.post("/signup", data=form)["location"] == "/chat/ducks"
         page = client.get("/chat/ducks").text
-        assert '<strong id="me">ann</strong>' in page
+        assert '<strong id="me">ann</strong>' in page and 'src="/static/js/chat.js"' in page
         with client.websocket_connect("/ws/chat/ducks") as ws:
             while not (text := ws.receive_text()).endswith(" joined ducks"):
                 pass  # the history comes first
@@ -130,6 +141,8 @@ def apply_step(action: str, project: Path, relative: str, code: str) -> None:
         path.write_text(path.read_text().rstrip("\n") + "\n\n\n" + code + "\n")
     elif action == "prepend":
         path.write_text(code + "\n" + path.read_text())
+    elif action == "imports":
+        path.write_text(replace_imports(path.read_text(), code))
     elif action == "replace":
         path.write_text(replace_definitions(path.read_text(), code))
     else:
@@ -160,6 +173,31 @@ def replace_definitions(source: str, code: str) -> str:
     return "\n".join(lines)
 
 
+def replace_imports(source: str, code: str) -> str:
+    """``source`` with the imports at its top (after its docstring, if any) replaced by ``code``."""
+    body = ast.parse(source).body
+    start = 1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else 0
+    imports = []
+    for node in body[start:]:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            break
+        imports.append(node)
+    assert imports, "an imports step needs a file that starts with imports"
+    assert all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.parse(code).body), code
+    lines = source.split("\n")
+    end = imports[-1].end_lineno
+    assert end is not None
+    lines[imports[0].lineno - 1 : end] = code.split("\n")
+    return "\n".join(lines)
+
+
+def test_imports_replaces_the_block_of_imports_at_the_top():
+    source = '"""Doc."""\n\nimport b\nfrom c import d\n\n\ndef f():\n    import e\n'
+    assert replace_imports(source, "import a\n\nimport b") == (
+        '"""Doc."""\n\nimport a\n\nimport b\n\n\ndef f():\n    import e\n'
+    )
+
+
 def test_replace_swaps_functions_and_imports_by_name():
     source = "from a import b\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n"
     code = "from a import b, c\n\n\ndef f():\n    return 3"
@@ -187,13 +225,13 @@ def run_check(name: str, project: Path) -> None:
     assert result.returncode == 0, f"tutorial check {name!r} failed:\n{result.stderr}"
 
 
-@pytest.mark.slow
-def test_the_tutorial_works_as_written(tmp_path):
+def replay_tutorial(folder: Path, at_check: Callable[[str, Path], None] | None = None) -> Path:
+    """Follow the tutorial in ``folder``; ``at_check(name, project)`` runs at each of its checks. The project."""
+    cwd = folder
+    env = {key: value for key, value in os.environ.items() if key != "DUCK_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     steps = [block for block in blocks_of(TUTORIAL) if block.kind == "tutorial"]
     assert steps, "docs/tutorial.md has no tutorial steps"
-    cwd = tmp_path
-    env = {key: value for key, value in os.environ.items() if key != "DUCK_SETTINGS_MODULE"}
-    done: list[str] = []
     for step in steps:
         assert step.target is not None
         action, _, check = step.target.partition(";")
@@ -206,8 +244,18 @@ def test_the_tutorial_works_as_written(tmp_path):
             cwd = Path(result.stdout.strip().splitlines()[-1])
         else:
             apply_step(verb, cwd, relative.strip(), step.code)
-        if check.strip():
-            name = check.strip().removeprefix("check ").strip()
-            run_check(name, cwd)
-            done.append(name)
+        if check.strip() and at_check is not None:
+            at_check(check.strip().removeprefix("check ").strip(), cwd)
+    return cwd
+
+
+@pytest.mark.slow
+def test_the_tutorial_works_as_written(tmp_path):
+    done: list[str] = []
+
+    def check(name: str, project: Path) -> None:
+        run_check(name, project)
+        done.append(name)
+
+    replay_tutorial(tmp_path, check)
     assert done == list(CHECKS), "every check ran, in the tutorial's order"

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from duck.conf import settings
 from duck.contrib.websockets.enums import CloseCode, OpCode
 from duck.contrib.websockets.sansio import check_close, server_frame
+from duck.core.schema_hint import log_schema_hint
 from duck.exceptions import ConnectionClosed, InvalidHandshake
 from duck.utils.asyncio import TaskOwner
 from duck.utils.asyncio.supervisor import spawn
@@ -517,8 +518,9 @@ class WebSocketConnection(TaskOwner):
         except asyncio.CancelledError:
             self._abandon()
             raise
-        except Exception:
+        except Exception as exc:
             logger.exception("WebSocket handler for %s raised", self.request.path)
+            log_schema_hint(logger, exc)
             code = CloseCode.INTERNAL_ERROR
         if self._state is not CLOSED:
             try:

@@ -38,6 +38,7 @@ from duck.contrib.websockets.enums import CloseCode
 from duck.contrib.websockets.handshake import check_handshake
 from duck.contrib.websockets.options import ConnectionOptions
 from duck.contrib.websockets.upgrade import mark_websocket_view, upgrade_response
+from duck.core.schema_hint import log_schema_hint
 from duck.exceptions import ConnectionClosed, ImproperlyConfigured, PermissionDenied
 from duck.http.request import Request
 from duck.http.response import HttpResponse, compact_json
@@ -275,8 +276,9 @@ async def _converse(view: WebSocketView, connection: WebSocketConnection) -> Non
         await view.on_open()
     except ConnectionClosed:
         return
-    except Exception:
+    except Exception as exc:
         logger.exception("%s: %s raised; closing the connection with 1011", name, step)
+        log_schema_hint(logger, exc)
         await _close_quietly(connection, CloseCode.INTERNAL_ERROR)
         return
     receive = connection.receive
@@ -290,8 +292,9 @@ async def _converse(view: WebSocketView, connection: WebSocketConnection) -> Non
             await on_receive(message.bytes, message.opcode)
         except ConnectionClosed:
             continue  # a send raced the close; the next receive() ends the loop
-        except Exception:
+        except Exception as exc:
             logger.exception("%s.on_receive() raised; closing the connection with 1011", name)
+            log_schema_hint(logger, exc)
             await _close_quietly(connection, CloseCode.INTERNAL_ERROR)
             return
 
@@ -312,5 +315,6 @@ async def _close_once(view: WebSocketView, takes_code: bool) -> None:
             await view.on_close(code=view.close_code)  # type: ignore[call-arg]
         else:
             await view.on_close()
-    except Exception:
+    except Exception as exc:
         logger.exception("%s.on_close() raised", type(view).__qualname__)
+        log_schema_hint(logger, exc)
