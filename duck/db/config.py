@@ -39,8 +39,8 @@ SYNC_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
 ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 # driver -> (module to import, what to install): for the "driver not installed" message.
 DRIVER_PACKAGES = {
-    "psycopg": ("psycopg", "pip install 'duck[postgres]' (psycopg 3)"),
-    "asyncpg": ("asyncpg", "pip install 'duck[postgres]' (asyncpg)"),
+    "psycopg": ("psycopg", "pip install 'duckweb[postgres]' (psycopg 3)"),
+    "asyncpg": ("asyncpg", "pip install 'duckweb[postgres]' (asyncpg)"),
     "psycopg2": ("psycopg2", "pip install psycopg2-binary"),
     "aiosqlite": ("aiosqlite", "pip install aiosqlite"),
     "pysqlite": ("sqlite3", "a Python built with the sqlite3 module"),

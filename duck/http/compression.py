@@ -2,9 +2,9 @@
 
 Pure functions and small encoder objects, plus :func:`compression_settings` (the ``COMPRESSION_*``
 settings, checked): the compression middleware and ``collectstatic`` both build on them. gzip comes
-from the standard library; ``br`` needs the ``brotli`` package and ``zstd`` the ``zstandard`` package
-(``pip install duck[brotli]``, ``duck[zstd]`` or ``duck[compression]``); a coding whose package is
-missing is simply not offered.
+from the standard library; ``br`` needs the ``brotli`` package and ``zstd`` the ``zstandard``
+package (``pip install 'duckweb[brotli]'``, ``'duckweb[zstd]'`` or ``'duckweb[compression]'``); a
+coding whose package is missing is simply not offered.
 """
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ def compression_settings() -> CompressionSettings:
             if not _installed(coding):
                 raise ImproperlyConfigured(
                     f"COMPRESSION_ENCODINGS lists {coding!r} but the {_PACKAGES[coding]} package is not installed: "
-                    f"pip install 'duck[{'brotli' if coding == 'br' else 'zstd'}]'."
+                    f"pip install 'duckweb[{'brotli' if coding == 'br' else 'zstd'}]'."
                 )
     levels = {"gzip": 6, "br": 4, "zstd": 3, **dict(settings.COMPRESSION_LEVELS or {})}
     for coding, level in levels.items():

@@ -15,6 +15,7 @@ that matches still wins, exactly as if every route were tried in turn.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ __all__ = ["Leaf", "ResolverMatch", "Route", "RouteTable"]
 
 # Characters reverse() leaves unescaped: RFC 3986 sub-delims plus "/", "~", ":" and "@" (section 3.3).
 _SAFE = "/~:@!$&'()*+,;="
+# How alike an unknown name must be to a route's name to be offered as "did you mean" (difflib's
+# ratio; 0.6 is its default: "chta" and "chat" are 0.75, "home" and "room" 0.5).
+NAME_SUGGESTION_CUTOFF = 0.6
 
 
 class ResolverMatch:
@@ -292,6 +296,16 @@ class RouteTable:
         raise Resolver404(path, tried=self.tried)
 
     # -- reverse --------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        """Every name reverse() knows, with its namespaces (``"api:item"``), sorted."""
+        return sorted(self._by_name)
+
+    def close_name(self, name: str) -> str | None:
+        """The route name most like ``name``, an unknown one (a probable typo), or None."""
+        close = difflib.get_close_matches(name, self._by_name, n=1, cutoff=NAME_SUGGESTION_CUTOFF)
+        return close[0] if close else None
+
     def reverse(self, viewname: Any, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None) -> str:
         """Build the percent-encoded URL of ``viewname`` (``"ns:name"`` or the view itself).
 
@@ -327,15 +341,22 @@ class RouteTable:
         raise NoReverseMatch(self._not_found_message(viewname))
 
     def _not_found_message(self, viewname: Any) -> str:
-        if isinstance(viewname, str) and ":" in viewname:
-            names = viewname.split(":")[:-1]
-            for depth in range(1, len(names) + 1):
-                if ":".join(names[:depth]) not in self.namespaces:
-                    inside = f" inside {':'.join(names[: depth - 1])!r}" if depth > 1 else ""
-                    missing = names[depth - 1]
-                    return f"Reverse for {viewname!r} not found: {missing!r} is not a registered namespace{inside}."
         shown = _shown(viewname)
-        return f"Reverse for {shown!r} not found. {shown!r} is not a valid view function or pattern name."
+        unknown = f"Reverse for {shown!r} not found. {shown!r} is not a valid view function or pattern name."
+        if not isinstance(viewname, str):
+            return unknown
+        close = self.close_name(viewname)
+        suggestion = f" Did you mean {close!r}?" if close else ""
+        names = viewname.split(":")[:-1]
+        for depth in range(1, len(names) + 1):
+            if ":".join(names[:depth]) not in self.namespaces:
+                inside = f" inside {':'.join(names[: depth - 1])!r}" if depth > 1 else ""
+                missing = names[depth - 1]
+                return (
+                    f"Reverse for {viewname!r} not found: {missing!r} is not a registered namespace{inside}."
+                    + suggestion
+                )
+        return unknown + suggestion
 
 
 def _merge(static: Sequence[Route], dynamic: Sequence[Route]) -> Iterator[Route]:

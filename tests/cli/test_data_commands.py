@@ -90,7 +90,7 @@ def test_check_finds_unapplied_migrations_and_model_changes(migrated):
     ok(run_duck("db", "downgrade", cwd=migrated))
     result = run_duck("check", cwd=migrated)
     assert result.returncode == 1
-    assert result.stdout.startswith("migrations: 1 migration not applied to database 'default'")
+    assert result.stdout.startswith("error: migrations: 1 migration not applied to database 'default'")
     assert "Traceback" not in result.stdout + result.stderr
     ok(run_duck("db", "migrate", cwd=migrated))
     (migrated / "models.py").write_text(
@@ -101,7 +101,7 @@ def test_check_finds_unapplied_migrations_and_model_changes(migrated):
     result = run_duck("check", cwd=migrated)
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "models: changes without a migration (add_table room): run 'duck db makemigrations -m MESSAGE', "
+        "error: models: changes without a migration (add_table room): run 'duck db makemigrations -m MESSAGE', "
         "then 'duck db migrate'."
     ]
 
@@ -121,10 +121,12 @@ def test_check_prints_one_line_per_problem(project):
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert len(lines) == 3, result.stdout
-    assert lines[0].startswith("urls: the URL conf 'urls' failed to load: NameError: name 'broken' is not defined")
-    assert lines[1].startswith("templates: TEMPLATES[0]['DIRS'] names") and "not a folder" in lines[1]
-    assert lines[2].startswith("database 'other' is unreachable:")
-    assert result.stderr.strip() == "3 problems found."
+    assert lines[0].startswith(
+        "error: urls: the URL conf 'urls' failed to load: NameError: name 'broken' is not defined"
+    )
+    assert lines[1].startswith("error: templates: TEMPLATES[0]['DIRS'] names") and "not a folder" in lines[1]
+    assert lines[2].startswith("error: database 'other' is unreachable:")
+    assert result.stderr.strip() == "3 errors found."
     assert "Traceback" not in result.stdout + result.stderr
 
 

@@ -117,7 +117,14 @@ def test_url_global_accepts_a_route_parameter_called_name():
 
 def test_url_global_raises_for_unknown_names():
     template = get_engines()[0].from_string("{{ url('nope') }}")
-    with pytest.raises(NoReverseMatch):
+    with pytest.raises(NoReverseMatch) as caught:
+        template.render()
+    assert "Did you mean" not in str(caught.value)  # nothing like 'nope' among the routes
+
+
+def test_a_mistyped_name_in_url_gets_a_did_you_mean():
+    template = get_engines()[0].from_string("{{ url('itme', id=1) }}")
+    with pytest.raises(NoReverseMatch, match="Did you mean 'item'\\?"):
         template.render()
 
 

@@ -170,25 +170,27 @@ def test_views_md_views_and_routes_behave_as_described():
             assert response["x-frame-options"] == "DENY"
 
 
-def test_groups_md_clock_started_at_lifespan_startup_reaches_the_group():
+def test_groups_md_clock_started_by_on_startup_reaches_the_group():
+    """ON_STARTUP, which every front door runs (duck's server in each worker, the ASGI lifespan)."""
     from datetime import datetime
 
+    from duck.core.lifecycle import run_startup_hooks
     from duck.test import AsyncClient
     from duck.urls import path
     from duck.utils.asyncio import shutdown_tasks
 
     with page_modules(ROOT / "docs" / "groups.md") as modules:
         views = modules["clock_views"]
-        assert modules["clock_asgi"].application.on_startup == [views.start_clock]
+        hooks = modules["clock_settings"].ON_STARTUP
 
         async def scenario() -> str:
-            await views.start_clock()
+            await run_startup_hooks()
             try:
                 async with AsyncClient().websocket_connect("/ws/clock") as ws:
                     return await ws.receive_text(timeout=5)
             finally:
                 await shutdown_tasks(timeout=1)
 
-        with override_settings(ROOT_URLCONF=[path("/ws/clock", views.ClockSocket)]):
+        with override_settings(ON_STARTUP=hooks, ROOT_URLCONF=[path("/ws/clock", views.ClockSocket)]):
             tick = asyncio.run(scenario())
     assert datetime.fromisoformat(tick)

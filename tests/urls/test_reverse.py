@@ -110,6 +110,21 @@ def test_no_reverse_match_for_unknown_names_and_namespaces():
         reverse(article, [path("/x", other)])
 
 
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [("itme", "item"), ("Home", "home"), ("a:b:lef", "a:b:leaf"), ("a:c:leaf", "a:b:leaf"), ("leaf", "a:b:leaf")],
+)
+def test_an_unknown_name_close_to_a_route_name_gets_a_did_you_mean(name, suggestion):
+    with pytest.raises(NoReverseMatch, match=f"not found.* Did you mean '{suggestion}'\\?$"):
+        reverse(name, ROUTES)
+
+
+def test_no_did_you_mean_without_a_close_name():
+    with pytest.raises(NoReverseMatch) as caught:
+        reverse("zzzz", ROUTES)
+    assert "Did you mean" not in str(caught.value)
+
+
 def test_namespaced_name_is_not_found_without_its_namespace():
     with pytest.raises(NoReverseMatch):
         reverse("leaf", ROUTES, kwargs={"n": 1})
