@@ -230,3 +230,41 @@ def test_project_commands(migrated):
     assert broken.returncode == 1 and "duck: error: Command 'broken' failed to import" in broken.stderr
     assert "Traceback" not in broken.stderr
     assert ok(run_duck("routes", cwd=migrated))  # a broken project command breaks only itself
+
+
+LONG_MODEL = """
+
+class Reading(Model):
+    __tablename__ = "reading"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_name_as_given_by_the_operator: Mapped[str] = mapped_column(
+        String(200), index=True, server_default="unknown station"
+    )
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
+"""
+
+
+def test_migrations_duck_writes_pass_ruff_with_the_projects_settings(project):
+    """Issue 19: a new migration had a trailing space after 'Revises:', unsorted imports, long lines."""
+    import subprocess
+    import sys
+
+    add_model(project, "\nfrom sqlalchemy import ForeignKey\n" + LONG_MODEL)
+    ok(run_duck("db", "makemigrations", "-m", "add message and reading", cwd=project))
+    ok(run_duck("db", "migrate", cwd=project))
+    written = sorted((project / "migrations").glob("*.py"))
+    assert len(written) == 2  # startproject's first one, and this one
+    assert "op.create_index(" in written[-1].read_text() or "batch_op.create_index(" in written[-1].read_text()
+    for command in (["check", "--no-cache", "migrations"], ["format", "--no-cache", "--check", "migrations"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", *command],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    ok(run_duck("db", "downgrade", "base", cwd=project))  # the rewritten files still run both ways
+    ok(run_duck("db", "migrate", cwd=project))

@@ -113,3 +113,21 @@ def test_each_test_is_rolled_back(backend, request, tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "5 passed" in result.stdout
+    # The tests ran on a test database of their own, migrated there: the project's never got the
+    # message table (its migration is not applied there), and the test database is gone.
+    code = "from sqlalchemy import inspect; print(inspect(session.bind).has_table('message'))"
+    shell = subprocess.run(
+        [sys.executable, "-m", "duck", "shell", "-c", code],
+        cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert shell.stdout.strip() == "False", shell.stdout + shell.stderr
+    if backend == "postgresql":
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(server.url("postgres", driver="psycopg"))
+        try:
+            with engine.connect() as connection:
+                names = connection.execute(text("SELECT datname FROM pg_database")).scalars().all()
+        finally:
+            engine.dispose()
+        assert not [name for name in names if name.startswith("test_")], names
