@@ -249,3 +249,28 @@ def test_reload_waits_for_a_broken_project_to_be_fixed(project):
         assert status == 200 and b"mysite is running" in body
     finally:
         stop(process)
+
+
+def server_log(project: Path) -> str:
+    return "".join(path.read_text() for path in project.parent.glob("runserver-*.log"))
+
+
+@pytest.mark.slow
+def test_runserver_says_when_migrations_are_pending_or_models_changed_without_one(project):
+    """Issue 19: a model change without its migration was silent until a page failed."""
+    with running_server(project) as url:
+        assert fetch(url)[0] == 200
+    assert "Warning: migrations: 1 migration not applied to database 'default'" in server_log(project)
+    assert run_duck("db", "migrate", cwd=project).returncode == 0
+    for path in project.parent.glob("runserver-*.log"):
+        path.unlink()
+    with running_server(project) as url:
+        assert fetch(url)[0] == 200
+    assert "Warning" not in server_log(project)
+    (project / "models.py").write_text(
+        "from duck.db import Model\nfrom sqlalchemy.orm import Mapped, mapped_column\n\n\n"
+        'class Room(Model):\n    __tablename__ = "room"\n\n    id: Mapped[int] = mapped_column(primary_key=True)\n'
+    )
+    with running_server(project) as url:
+        assert fetch(url)[0] == 200
+    assert "Warning: models: changes without a migration (add_table room)" in server_log(project)
