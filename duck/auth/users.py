@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from duck.auth.base import AbstractUser, AnonymousUser
-from duck.auth.throttle import login_throttle
+from duck.auth.throttle import account_key, login_throttle
 from duck.conf import on_setting_changed, settings
 from duck.exceptions import ImproperlyConfigured
 from duck.sessions.base import CSRF_SESSION_KEY
@@ -92,16 +92,19 @@ def authenticate(request: Any, *, username: str, password: str) -> Any | None:
 
     Blocking (a query and an Argon2 hash): call it from sync code, or ``await aauthenticate(...)``.
 
+    The attempt is counted before the password is checked, for the account the identifier names
+    (or the identifier, when it names nobody) and the client's address.
+
     Raises:
-        TooManyRequests: too many failed logins for this address or username (429, see throttle.py).
+        TooManyRequests: too many login attempts for this account or address (429, see throttle.py).
     """
     from duck.db import get_session
 
     address = request.client[0] if request is not None and request.client else None
-    login_throttle.check(address, username)
     model = get_user_model()
     with get_session() as db:
         user = _find(db, username) if username else None
+        attempt = login_throttle.attempt(address, account_key(user, username))
         old_hash = user.password if user is not None else None
         valid = user is not None and user.check_password(password) and user.is_active
         if user is None:
@@ -109,9 +112,8 @@ def authenticate(request: Any, *, username: str, password: str) -> Any | None:
         if valid and user is not None and user.password != old_hash:  # rehashed with today's parameters
             db.commit()
     if not valid:
-        login_throttle.failed(address, username)
         return None
-    login_throttle.succeeded(username)
+    login_throttle.succeeded(attempt)
     return user
 
 
