@@ -49,6 +49,9 @@ class AbstractUser:
     is_superuser: Mapped[bool] = mapped_column(default=False)
     date_joined: Mapped[datetime] = mapped_column(default=_utcnow)
     last_login: Mapped[datetime | None] = mapped_column(default=None)
+    # Sessions remember the value they were logged in with and are anonymous once it moves on:
+    # logout with the signed-cookie store, and "log out everywhere", advance it (duck.auth.users).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     is_authenticated: ClassVar[bool] = True
     is_anonymous: ClassVar[bool] = False

@@ -4,9 +4,12 @@ Put it after ``SessionMiddleware``. The user is found before the view runs, so s
 views and WebSocket handlers all read ``request.user`` without touching the database themselves:
 
 - ``Authorization: Bearer <token>`` (:mod:`duck.auth.tokens`): the token's user, ``request.auth ==
-  "token"``; a bad or expired token gives an AnonymousUser (``@login_required`` then answers 401);
+  "token"``, and ``request.session`` a new empty session kept for this request only: the cookie's
+  session is not used at all (neither read nor changed), and CSRF does not apply. A bad or expired
+  token gives an AnonymousUser (``@login_required`` then answers 401), and the request stays a
+  cookie-bearing one: CSRF applies;
 - otherwise the session's user, ``request.auth == "session"``; a session of a deleted or deactivated
-  user, or from before a password change, is emptied;
+  user, from before a password change or from before its user's sessions were ended, is emptied;
 - otherwise an :class:`~duck.auth.base.AnonymousUser` and ``request.auth`` None.
 
 A request whose session names no user costs nothing; one that does costs one primary-key query in
@@ -25,6 +28,7 @@ from duck.auth.users import SESSION_KEY, user_from_session
 from duck.exceptions import ImproperlyConfigured
 from duck.http.request import Request
 from duck.http.response import HttpResponse
+from duck.sessions.base import Session, TransientStore
 from duck.utils.sync import run_sync
 
 __all__ = ["AuthenticationMiddleware", "bearer_token"]
@@ -52,8 +56,11 @@ class AuthenticationMiddleware:
         token = bearer_token(request)
         if token is not None:
             user = await run_sync(user_for_token, token)
-            request.user = user if user is not None else AnonymousUser()
-            request.auth = "token" if user is not None else None
+            if user is None:
+                request.user, request.auth = AnonymousUser(), None
+            else:
+                request.user, request.auth = user, "token"
+                request.session = Session(TransientStore())  # the cookie's session stays out of it
             response: HttpResponse = await self.get_response(request)
             return response
         session = request.__dict__.get("session")

@@ -6,8 +6,9 @@
     # the client sends:  Authorization: Bearer <token>
 
 With ``AuthenticationMiddleware``, a request carrying ``Authorization: Bearer`` is authenticated by
-the token alone (``request.auth == "token"``), on HTTP and on WebSocket handshakes: the session is not
-consulted, and CSRF does not apply (no browser sends that header by itself). A token is signed with
+the token alone (``request.auth == "token"``), on HTTP and on WebSocket handshakes: the cookie's
+session is not used (the request gets an empty one of its own), and CSRF does not apply (no browser
+sends that header by itself). A token that authenticates nobody switches nothing off. A token is signed with
 ``SECRET_KEY`` (not encrypted: it holds the user id), expires after ``AUTH_TOKEN_MAX_AGE`` seconds,
 and dies with a password change. A tampered or expired token authenticates nobody.
 """

@@ -12,7 +12,12 @@
         return redirect("/")
 
 ``AuthenticationMiddleware`` (after ``SessionMiddleware``) sets ``request.user``: the logged-in user,
-or an :class:`AnonymousUser`. Async views call ``await aauthenticate(...)`` and ``await alogin(...)``.
+or an :class:`AnonymousUser`. Async views call ``await aauthenticate(...)``, ``await alogin(...)`` and
+``await alogout(...)``.
+
+A session remembers the user's *session generation* (a column of the user) from its login, and is
+anonymous once the generation has moved on: :func:`end_sessions` ("log out everywhere") advances it,
+and so does :func:`logout` with the signed-cookie store, whose cookies cannot be forgotten one by one.
 Users are read and written with ``get_session()`` in the thread pool: the database work never blocks
 the event loop.
 """
@@ -23,7 +28,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from duck.auth.base import AbstractUser, AnonymousUser
-from duck.auth.throttle import login_throttle
+from duck.auth.throttle import account_key, login_throttle
 from duck.conf import on_setting_changed, settings
 from duck.exceptions import ImproperlyConfigured
 from duck.sessions.base import CSRF_SESSION_KEY
@@ -34,8 +39,10 @@ __all__ = [
     "SESSION_KEY",
     "aauthenticate",
     "alogin",
+    "alogout",
     "authenticate",
     "create_user",
+    "end_sessions",
     "get_user_model",
     "load_user",
     "login",
@@ -43,10 +50,11 @@ __all__ = [
     "user_from_session",
 ]
 
-# Session keys: the logged-in user's id, and the digest of their password hash (a password change
-# logs every session out).
+# Session keys: the logged-in user's id, the digest of their password hash (a password change
+# logs every session out) and their session generation at login (end_sessions() logs every session out).
 SESSION_KEY = "_auth_user_id"
 HASH_SESSION_KEY = "_auth_user_hash"
+GENERATION_SESSION_KEY = "_auth_user_generation"
 
 _model: list[Any] = []
 
@@ -92,16 +100,19 @@ def authenticate(request: Any, *, username: str, password: str) -> Any | None:
 
     Blocking (a query and an Argon2 hash): call it from sync code, or ``await aauthenticate(...)``.
 
+    The attempt is counted before the password is checked, for the account the identifier names
+    (or the identifier, when it names nobody) and the client's address.
+
     Raises:
-        TooManyRequests: too many failed logins for this address or username (429, see throttle.py).
+        TooManyRequests: too many login attempts for this account or address (429, see throttle.py).
     """
     from duck.db import get_session
 
     address = request.client[0] if request is not None and request.client else None
-    login_throttle.check(address, username)
     model = get_user_model()
     with get_session() as db:
         user = _find(db, username) if username else None
+        attempt = login_throttle.attempt(address, account_key(user, username))
         old_hash = user.password if user is not None else None
         valid = user is not None and user.check_password(password) and user.is_active
         if user is None:
@@ -109,9 +120,8 @@ def authenticate(request: Any, *, username: str, password: str) -> Any | None:
         if valid and user is not None and user.password != old_hash:  # rehashed with today's parameters
             db.commit()
     if not valid:
-        login_throttle.failed(address, username)
         return None
-    login_throttle.succeeded(username)
+    login_throttle.succeeded(attempt)
     return user
 
 
@@ -147,6 +157,7 @@ def _start_session(request: Any, user: Any) -> None:
     session.pop(CSRF_SESSION_KEY, None)
     session[SESSION_KEY] = str(user.id)
     session[HASH_SESSION_KEY] = user.session_auth_hash()
+    session[GENERATION_SESSION_KEY] = user.session_generation
     request.user = user
 
 
@@ -162,10 +173,63 @@ def _touch_last_login(user: Any) -> None:
     user.last_login = now
 
 
-def logout(request: Any) -> None:
-    """Log out: the session is emptied (its cookie deleted) and ``request.user`` is anonymous."""
+def logout(request: Any, *, everywhere: bool = False) -> None:
+    """Log out: the session is emptied (its cookie deleted) and ``request.user`` is anonymous.
+
+    A server-side store forgets the session, so a copy of its cookie is worthless. A signed cookie
+    cannot be forgotten: with that store, the user's session generation moves on, which ends every
+    session of the user (all their browsers). ``everywhere=True`` does that with any store.
+
+    Blocking when it ends sessions (a database update): from async code, ``await alogout(request)``.
+    """
+    user_id = _user_to_log_out_everywhere(request, everywhere)
+    if user_id is not None:
+        _advance_generation(user_id)
     _session_of(request).flush()
     request.user = AnonymousUser()
+
+
+async def alogout(request: Any, *, everywhere: bool = False) -> None:
+    """:func:`logout` for async code."""
+    from duck.utils.sync import run_sync
+
+    user_id = _user_to_log_out_everywhere(request, everywhere)
+    if user_id is not None:
+        await run_sync(_advance_generation, user_id)
+    _session_of(request).flush()
+    request.user = AnonymousUser()
+
+
+def _user_to_log_out_everywhere(request: Any, everywhere: bool) -> Any:
+    """The id of the user whose sessions must all end, or None (only this one ends)."""
+    session = _session_of(request)
+    logged_in = session.get(SESSION_KEY)
+    if not everywhere:
+        return logged_in if not session.store.server_side else None
+    user = request.__dict__.get("user")
+    return user.id if user is not None and user.is_authenticated else logged_in
+
+
+def end_sessions(user: Any) -> None:
+    """End every session of ``user``, on every store, from every browser ("log out everywhere"). Blocking.
+
+    Call :func:`login` with the same ``user`` afterwards to start a new session for this browser.
+    Bearer tokens are not sessions: they end with a password change, or when they expire.
+    """
+    user.session_generation = _advance_generation(user.id)
+
+
+def _advance_generation(user_id: Any) -> int:
+    """Move the user's session generation on (atomically, in the database); the new value."""
+    from sqlalchemy import select, update
+
+    from duck.db import get_session
+
+    model = get_user_model()
+    row = model.id == int(user_id)
+    with get_session() as db, db.begin():
+        db.execute(update(model).where(row).values(session_generation=model.session_generation + 1))
+        return int(db.scalar(select(model.session_generation).where(row)) or 0)
 
 
 def _session_of(request: Any) -> Any:
@@ -196,8 +260,8 @@ def user_from_session(session: Any) -> Any:
     if user_id is None:
         return AnonymousUser()
     user = load_user(user_id, session.get(HASH_SESSION_KEY))
-    if user is None:
-        session.flush()  # the user is gone, inactive, or changed their password
+    if user is None or session.get(GENERATION_SESSION_KEY, 0) != user.session_generation:
+        session.flush()  # the user is gone, inactive, changed their password or ended their sessions
         return AnonymousUser()
     return user
 

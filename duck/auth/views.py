@@ -58,7 +58,10 @@ class LoginView(View):
 
 
 class LogoutView(View):
-    """GET: a page with a log-out button (or saying you are logged out). POST: log out."""
+    """GET: a page with a log-out button (or saying you are logged out). POST: log out.
+
+    A form field ``everywhere`` (any non-empty value) logs out every session of the user, everywhere.
+    """
 
     template_name: ClassVar[str] = "logout.html"
 
@@ -66,7 +69,7 @@ class LogoutView(View):
         return render(request, self.template_name, {"error": None, "next": ""})
 
     def post(self, request: Request) -> HttpResponse:
-        logout(request)
+        logout(request, everywhere=bool(request.POST.get("everywhere")))
         if settings.LOGOUT_REDIRECT_URL is not None:
             return redirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
         return render(request, self.template_name, {"error": None, "next": ""})

@@ -269,11 +269,15 @@ LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 # Where LogoutView goes after a logout; None renders its template instead.
 LOGOUT_REDIRECT_URL: str | None = None
-# Failed logins allowed per minute from one client address, then 429 with Retry-After (password guessing).
+# Login attempts checked per minute for one account from one address, then 429 with Retry-After:
+# guessing from one place stops here while the real user, elsewhere, still logs in.
+LOGIN_THROTTLE_PER_USER_AND_IP = 5
+# Login attempts checked per minute from one client address, whatever the accounts (trying many accounts).
 LOGIN_THROTTLE_PER_IP = 20
-# Failed logins allowed per minute for one username, whatever the address (distributed guessing).
-LOGIN_THROTTLE_PER_USER = 5
-# Where failed logins are counted: "memory" (each process: with N workers an attacker gets N
+# Login attempts checked per minute for one account from all addresses together: the ceiling against
+# guessing spread over many addresses, high enough that locking a user out takes several of them.
+LOGIN_THROTTLE_PER_USER = 30
+# Where login attempts are counted: "memory" (each process: with N workers an attacker gets N
 # allowances) or "redis" (REDIS_URL: one count for every worker and machine).
 LOGIN_THROTTLE_STORE: Literal["memory", "redis"] = "memory"
 # Shortest password create_user() and SignupView accept.

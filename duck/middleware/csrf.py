@@ -16,8 +16,9 @@ Checks, in order (as Django's):
 
 Exempt: duck.test's clients unless ``Client(enforce_csrf_checks=True)`` (as Django's), safe
 methods (WebSocket handshakes are GET; their ``Origin`` is checked by the handshake itself), views
-marked ``@csrf_exempt``, and requests carrying ``Authorization: Bearer`` (no browser attaches that
-header on its own, so such a request does not ride on cookies). Needs ``SessionMiddleware`` before it.
+marked ``@csrf_exempt``, and requests that a valid ``Authorization: Bearer`` token authenticated
+(``AuthenticationMiddleware`` then keeps the cookie's session out of them, so they do not ride on
+cookies). A junk or expired token exempts nothing. Needs ``SessionMiddleware`` before it.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class CsrfViewMiddleware:
             return None
         if request.__dict__.get("_dont_enforce_csrf_checks"):  # duck.test's clients, unless enforce_csrf_checks
             return None
-        if (request.headers.get("authorization") or "").lower().startswith("bearer "):
+        if request.__dict__.get("auth") == "token":  # a valid bearer token, not the cookie, authenticated it
             return None
         reason = self.refusal(request)
         if reason is None:

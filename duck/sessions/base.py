@@ -19,7 +19,7 @@ from typing import Any
 
 from duck.conf import settings
 
-__all__ = ["CSRF_SESSION_KEY", "Record", "Session", "SessionStore"]
+__all__ = ["CSRF_SESSION_KEY", "Record", "Session", "SessionStore", "TransientStore"]
 
 # The session key holding the CSRF secret (duck.middleware.csrf); login() drops it so a token seen
 # before login is worthless after it.
@@ -86,6 +86,20 @@ class SessionStore:
         None (the default) means the store's sessions expire by themselves: nothing to delete.
         """
         return None
+
+
+class TransientStore(SessionStore):
+    """Keeps nothing: the session of a request authenticated by other means than its cookie (a bearer
+    token) lives for that request only, and ``asave()`` on it stores nothing."""
+
+    def load(self, cookie_value: str) -> tuple[str | None, Record] | None:
+        return None
+
+    def save(self, key: str | None, record: Record, now: float) -> str:
+        return ""
+
+    def delete(self, key: str) -> None:
+        pass
 
 
 class Session(MutableMapping[str, Any]):

@@ -13,7 +13,8 @@ The session is loaded eagerly (a store that does I/O is called in the thread poo
 async, and WebSocket handlers read it without blocking. After the view, a modified session is saved
 and its cookie set with the ``SESSION_COOKIE_*`` flags: HttpOnly, SameSite=Lax and, unless
 ``SESSION_COOKIE_SECURE`` says otherwise, Secure when the request came over HTTPS (behind a proxy, see
-``TRUSTED_PROXIES``). An emptied session deletes its cookie. Nothing is saved after a 5xx response.
+``TRUSTED_PROXIES``). An emptied session deletes its cookie. Nothing is saved after a 5xx response,
+nor when ``AuthenticationMiddleware`` replaced the session (a bearer token authenticated the request).
 
 A WebSocket handshake carries the session too (``self.request.session``): it is read before the
 connection opens. A handler that changes it saves it with ``await request.session.asave()``
@@ -61,6 +62,8 @@ class SessionMiddleware:
     async def __call__(self, request: Request) -> HttpResponse:
         session = request.session = await load_session(request, self.store)
         response: HttpResponse = await self.get_response(request)
+        if request.__dict__.get("session") is not session:  # a bearer token authenticated it: cookie unused
+            return response
         if session.accessed:
             patch_vary(response, "Cookie")
         now = time.time()

@@ -128,16 +128,57 @@ def test_a_password_change_ends_the_other_sessions(accounts):
         assert client.get("/whoami").json()["user"] == ""
 
 
-def test_failed_logins_are_throttled_per_user_with_429_and_retry_after(accounts):
+def test_guesses_are_throttled_per_account_and_address_without_locking_the_user_out(accounts):
     create_user("ann", "correct horse")
-    with Client() as client:
-        for _ in range(5):  # LOGIN_THROTTLE_PER_USER
-            assert log_in(client, "ann", "guess").status_code == 400
-        refused = log_in(client, "ann", "correct horse")  # even the right password: the check comes first
+    with Client(client_address=("10.0.0.66", 1)) as attacker:
+        for _ in range(5):  # LOGIN_THROTTLE_PER_USER_AND_IP
+            assert log_in(attacker, "ann", "guess").status_code == 400
+        refused = log_in(attacker, "ann", "correct horse")  # even the right password: the count comes first
         assert refused.status_code == 429
         assert 1 <= int(refused["retry-after"]) <= 60
-    with Client(client_address=("10.9.9.9", 1)) as other:
-        assert log_in(other, "ann", "correct horse").status_code == 429  # per user, from anywhere
+    with Client(client_address=("10.9.9.9", 1)) as ann:
+        assert log_in(ann, "ann", "correct horse").status_code == 302  # the real user, elsewhere, logs in
+
+
+def test_the_username_and_the_email_of_one_account_share_one_count(accounts):
+    create_user("ann", "correct horse", email="Ann@Example.com")
+    with Client() as client:
+        for name in ("ann", "ann@example.com", "ANN@EXAMPLE.COM", "ann", "Ann@Example.com"):
+            assert log_in(client, name, "guess").status_code == 400
+        assert log_in(client, "ann", "correct horse").status_code == 429
+        assert log_in(client, "ann@example.com", "correct horse").status_code == 429
+
+
+def test_the_per_account_ceiling_stops_guesses_from_many_addresses(accounts):
+    from duck.test import override_settings
+
+    create_user("ann", "correct horse")
+    with override_settings(LOGIN_THROTTLE_PER_USER=4):
+        for host in range(4):
+            with Client(client_address=(f"10.2.0.{host}", 1)) as client:
+                assert log_in(client, "ann", "guess").status_code == 400
+        with Client(client_address=("10.2.1.1", 1)) as client:
+            assert log_in(client, "ann", "correct horse").status_code == 429
+
+
+def test_unknown_usernames_are_counted_and_checked_like_accounts(accounts, monkeypatch):
+    """Same count, same single Argon2 verification, same refusal: nothing tells which names exist."""
+    from duck.auth import hashers
+
+    create_user("ann", "correct horse")
+    verified: list[str] = []
+    real_verify = hashers._verify
+
+    def counting_verify(encoded: str, password: str) -> bool:
+        verified.append(password)
+        return real_verify(encoded, password)
+
+    monkeypatch.setattr(hashers, "_verify", counting_verify)
+    for name in ("ann", "nobody"):
+        with Client() as client:
+            verified.clear()
+            assert [log_in(client, name, "guess").status_code for _ in range(6)] == [400] * 5 + [429]
+            assert len(verified) == 5, name  # one hash per checked attempt, none for the refused one
 
 
 def test_failed_logins_are_throttled_per_address(accounts):

@@ -127,3 +127,34 @@ def test_csrf_without_sessions_says_what_is_missing(accounts, caplog):
 def test_the_test_client_skips_the_check_unless_asked_as_djangos_does(accounts):
     with Client() as client:
         assert client.post("/note", data={"text": "hi"}).text == "noted: hi"
+
+
+def test_a_junk_bearer_token_switches_nothing_off(accounts):
+    """The victim's cookie plus a header that authenticates nobody: still 403, the session untouched."""
+    create_user("ann", "correct horse")
+    junk = {"Authorization": "Bearer junk"}
+    with Client(enforce_csrf_checks=True) as victim:
+        log_in(victim, "ann", "correct horse")
+        for path, form in (("/logout", {}), ("/login", {"username": "ann", "password": "x"}), ("/note", {})):
+            response = victim.post(path, data=form, headers=junk)
+            assert response.status_code == 403 and "set-cookie" not in response.response.headers, path
+        who = victim.get("/whoami").json()
+        assert (who["user"], who["auth"]) == ("ann", "session")
+
+
+def test_a_valid_bearer_token_needs_no_csrf_token_and_leaves_the_cookie_session_alone(accounts):
+    from duck.auth import create_token
+
+    create_user("ann", "correct horse")
+    bearer = {"Authorization": f"Bearer {create_token(create_user('bot', 'correct horse'))}"}
+    with Client(enforce_csrf_checks=True) as browser:
+        log_in(browser, "ann", "correct horse")
+        assert browser.get("/counter").text == "1"
+        assert browser.post("/note", data={"text": "api"}, headers=bearer).text == "noted: api"
+        assert browser.post("/whoami", headers=bearer).json()["user"] == "bot"
+        counted = browser.post("/counter", headers=bearer)  # a session of the request's own, never saved
+        assert counted.text == "1" and "set-cookie" not in counted.response.headers
+        logged_out = browser.post("/logout", headers=bearer)
+        assert logged_out.status_code == 200 and "set-cookie" not in logged_out.response.headers
+        assert browser.get("/whoami").json()["user"] == "ann"  # the cookie's session went untouched
+        assert browser.get("/counter").text == "2"

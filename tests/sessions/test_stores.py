@@ -125,3 +125,47 @@ def test_the_session_reaches_websocket_handlers(store):
         client.get("/counter")
         with client.websocket_connect("/ws/open") as ws:
             assert ws.receive_text() == "user=- auth=None count=1"
+
+
+def test_a_cookie_copied_before_logout_is_anonymous_after_it_over_http_and_websocket(store):
+    from duck.auth import create_user
+    from duck.test import WebSocketRejected
+    from tests.auth.test_login import log_in
+
+    create_user("ann", "correct horse")
+    with Client() as ann, Client() as thief:
+        log_in(ann, "ann", "correct horse")
+        ann.get("/counter")
+        copied = thief.cookies["sessionid"] = session_cookie(ann)
+        assert thief.get("/whoami").json()["user"] == "ann"
+        with thief.websocket_connect("/ws/who") as ws:
+            assert ws.receive_text() == "hello ann count=1"
+
+        assert ann.post("/logout").status_code == 200
+        assert thief.get("/whoami").json()["user"] == ""
+        thief.cookies["sessionid"] = copied
+        assert thief.post("/private")["location"] == "/login?next=/private"  # a POST runs as nobody
+        thief.cookies["sessionid"] = copied
+        with pytest.raises(WebSocketRejected) as refused, thief.websocket_connect("/ws/who"):
+            pass
+        assert refused.value.status_code == 401
+
+
+def test_logging_out_everywhere_ends_every_session_of_the_user(store):
+    from duck.auth import create_user
+    from tests.auth.test_login import log_in
+
+    create_user("ann", "correct horse")
+    create_user("bob", "correct horse")
+    with Client() as laptop, Client() as phone, Client() as bob:
+        for client, name in ((laptop, "ann"), (phone, "ann"), (bob, "bob")):
+            log_in(client, name, "correct horse")
+        laptop.post("/logout")  # one browser: a server-side store ends that session only
+        assert phone.get("/whoami").json()["user"] == ("" if store == "cookie" else "ann")
+        log_in(laptop, "ann", "correct horse")
+        log_in(phone, "ann", "correct horse")
+        laptop.post("/logout", data={"everywhere": "1"})
+        assert phone.get("/whoami").json()["user"] == ""
+        assert bob.get("/whoami").json()["user"] == "bob"  # other users keep their sessions
+        log_in(phone, "ann", "correct horse")
+        assert phone.get("/whoami").json()["user"] == "ann"  # and ann can log in again
