@@ -12,8 +12,11 @@ views and WebSocket handlers all read ``request.user`` without touching the data
   user, from before a password change or from before its user's sessions were ended, is emptied;
 - otherwise an :class:`~duck.auth.base.AnonymousUser` and ``request.auth`` None.
 
-A request whose session names no user costs nothing; one that does costs one primary-key query in
-the thread pool.
+A request whose session names no user costs nothing: ``request.user`` is an AnonymousUser made when
+first read; one that names a user costs one primary-key query in the thread pool, before the view.
+Reading ``request.user`` or ``request.auth`` marks the session accessed, so the response varies on
+Cookie; a response that never looked at them (nor at the session) carries no ``Vary: Cookie`` and
+stays cacheable.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from duck.auth.throttle import check_throttle_store
 from duck.auth.tokens import user_for_token
 from duck.auth.users import SESSION_KEY, user_from_session
 from duck.exceptions import ImproperlyConfigured
-from duck.http.request import Request
+from duck.http.request import Request, provide_request_attribute
 from duck.http.response import HttpResponse
 from duck.sessions.base import Session, TransientStore
 from duck.utils.sync import run_sync
@@ -69,10 +72,34 @@ class AuthenticationMiddleware:
                 "AuthenticationMiddleware needs request.session: put 'duck.sessions.middleware.SessionMiddleware' "
                 "before it in MIDDLEWARE."
             )
-        if session.get(SESSION_KEY) is None:
-            request.user, request.auth = AnonymousUser(), None
+        if session.peek(SESSION_KEY) is None:
+            session_user: Any = None  # AnonymousUser, made if the request asks
         else:
-            request.user = await run_sync(user_from_session, session)
-            request.auth = "session" if request.user.is_authenticated else None
+            session_user = await run_sync(user_from_session, session)
+        request.__dict__[_SESSION_USER] = session_user
         response = await self.get_response(request)
         return response
+
+
+# Where the middleware leaves the session's user (None: anonymous) for request.user to find.
+_SESSION_USER = "_duck_session_user"
+
+
+def _session_user(request: Request, name: str) -> Any:
+    """``request.user`` / ``request.auth`` on first read: the session's user, and the session marked accessed."""
+    if _SESSION_USER not in request.__dict__:
+        raise AttributeError(
+            f"'Request' object has no attribute {name!r}: add 'duck.auth.middleware.AuthenticationMiddleware' "
+            "to MIDDLEWARE."
+        )
+    request.session.accessed = True  # the response depends on who is logged in: it varies on Cookie
+    user = request.__dict__[_SESSION_USER]
+    if user is None:
+        user = AnonymousUser()
+    request.__dict__.setdefault("user", user)
+    request.__dict__.setdefault("auth", "session" if user.is_authenticated else None)
+    return request.__dict__[name]
+
+
+provide_request_attribute("user", lambda request: _session_user(request, "user"))
+provide_request_attribute("auth", lambda request: _session_user(request, "auth"))

@@ -31,7 +31,7 @@ from duck.auth.base import AbstractUser, AnonymousUser
 from duck.auth.throttle import account_key, login_throttle
 from duck.conf import on_setting_changed, settings
 from duck.exceptions import ImproperlyConfigured
-from duck.sessions.base import CSRF_SESSION_KEY
+from duck.sessions.base import CSRF_SESSION_KEY, Session
 from duck.utils.imports import import_string
 
 __all__ = [
@@ -254,13 +254,17 @@ def load_user(user_id: Any, auth_hash: Any) -> Any | None:
     return user
 
 
-def user_from_session(session: Any) -> Any:
-    """The user a session is logged in as (blocking), or an AnonymousUser; a stale login is flushed."""
-    user_id = session.get(SESSION_KEY)
+def user_from_session(session: Session) -> Any:
+    """The user a session is logged in as (blocking), or an AnonymousUser; a stale login is flushed.
+
+    Read with ``peek``: finding the user does not make the response vary on Cookie, reading it does
+    (``request.user``, see duck.auth.middleware).
+    """
+    user_id = session.peek(SESSION_KEY)
     if user_id is None:
         return AnonymousUser()
-    user = load_user(user_id, session.get(HASH_SESSION_KEY))
-    if user is None or session.get(GENERATION_SESSION_KEY, 0) != user.session_generation:
+    user = load_user(user_id, session.peek(HASH_SESSION_KEY))
+    if user is None or (session.peek(GENERATION_SESSION_KEY) or 0) != user.session_generation:
         session.flush()  # the user is gone, inactive, changed their password or ended their sessions
         return AnonymousUser()
     return user

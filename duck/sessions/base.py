@@ -149,6 +149,13 @@ class Session(MutableMapping[str, Any]):
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)  # one dict lookup, not __getitem__'s KeyError
+
+    def peek(self, key: str) -> Any:
+        """The value of ``key`` or None, without marking the session accessed (the response does not vary)."""
+        return self._record.data.get(key)
+
     def __repr__(self) -> str:  # never the contents: they may be secret and reprs end up in logs
         return f"<Session {len(self._record.data)} keys{' modified' if self.modified else ''}>"
 

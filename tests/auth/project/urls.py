@@ -5,6 +5,7 @@ from tests.auth.project import views
 urlpatterns = [
     path("/whoami", views.whoami, name="whoami"),
     path("/counter", views.counter),
+    path("/plain", views.plain),
     path("/forget", views.forget),
     path("/note", views.note, name="note"),
     path("/webhook", views.webhook),

@@ -24,6 +24,10 @@ def whoami(request):
     )
 
 
+def plain(request):
+    return HttpResponse("the same for everyone")  # reads neither the session nor the user
+
+
 def counter(request):
     request.session["count"] = request.session.get("count", 0) + 1
     return HttpResponse(str(request.session["count"]))
