@@ -112,8 +112,10 @@ class Handler:
         request.path_params = match.kwargs
         pipeline = self._pipeline
         if pipeline is not None:
-            for process_view in pipeline.view_hooks:
-                early = await process_view(request, match.func, match.args, match.kwargs)
+            for process_view, is_async in pipeline.view_hooks:
+                early = process_view(request, match.func, match.args, match.kwargs)
+                if is_async:
+                    early = await early
                 if early is not None:
                     return _checked(early, match.func)
         try:
@@ -152,8 +154,10 @@ async def _call(view: Callable[..., Any], request: Request, args: tuple[Any, ...
 
 async def _process_exception(pipeline: Pipeline | None, request: Request, exc: Exception) -> Any:
     """The first response a ``process_exception`` hook gives for ``exc`` (innermost first), or None."""
-    for process_exception in pipeline.exception_hooks if pipeline is not None else ():
-        response = await process_exception(request, exc)
+    for process_exception, is_async in pipeline.exception_hooks if pipeline is not None else ():
+        response = process_exception(request, exc)
+        if is_async:
+            response = await response
         if response is not None:
             return response
     return None

@@ -20,8 +20,10 @@ middleware and the view, and the ``process_response`` of its own middleware and 
 still run; an exception raised by a hook or a layer becomes a response at once
 (:func:`~duck.core.exception.response_for_exception`), which the outer middleware then see.
 
-Sync hooks and sync layers run in the thread pool (they may block), async ones on the loop; which is
-which is decided here, once, not per request. Under WSGI a request may run without an event loop
+Sync ``process_request``/``process_response`` hooks and sync layers run in the thread pool (they
+may block), async ones on the loop; ``process_view`` and ``process_exception`` are called in place
+(awaited when async), so a sync one must be quick. Which is which is decided here, once, not per
+request. Under WSGI a request may run without an event loop
 (:func:`duck.utils.sync.run_inline`) when every part of the pipeline allows it: sync parts do, async
 ones when they declare ``needs_event_loop = False`` (they await nothing but ``run_sync``).
 """
@@ -47,6 +49,8 @@ logger = logging.getLogger("duck.request")
 
 Layer = Callable[[Request], Awaitable[HttpResponse]]
 Hook = Callable[..., Awaitable[Any]]
+# process_view / process_exception and whether to await it: called in place on the loop, as ever.
+ViewHook = tuple[Callable[..., Any], bool]
 # A middleware as Django defines it: called once with get_response, returns the callable layer.
 MiddlewareFactory = Callable[[Callable[[Request], Any]], Any]
 
@@ -58,8 +62,8 @@ class Pipeline:
     """The built chain and the view-side hooks, as the dispatcher runs them."""
 
     chain: Layer
-    view_hooks: tuple[Hook, ...]  # process_view, outermost first
-    exception_hooks: tuple[Hook, ...]  # process_exception, innermost first
+    view_hooks: tuple[ViewHook, ...]  # process_view, outermost first
+    exception_hooks: tuple[ViewHook, ...]  # process_exception, innermost first
     needs_event_loop: bool  # False: every part runs under run_inline (WSGI, sync views)
 
 
@@ -147,8 +151,8 @@ def build_pipeline(factories: Sequence[MiddlewareFactory], core: Layer) -> Pipel
     """
     inner = core
     pending: list[tuple[Hook | None, Hook | None]] = []  # hook middleware not yet in a _Flat, innermost first
-    view_hooks: list[Hook] = []
-    exception_hooks: list[Hook] = []
+    view_hooks: list[ViewHook] = []
+    exception_hooks: list[ViewHook] = []
     needs_loop = False
     for factory in reversed(factories):
         get_response = _GetResponse()
@@ -173,10 +177,10 @@ def build_pipeline(factories: Sequence[MiddlewareFactory], core: Layer) -> Pipel
             parts = [instance, hooks["process_view"], hooks["process_exception"]]
         else:
             raise ImproperlyConfigured(f"Middleware {_name_of(factory)!r} returned a non-callable {instance!r}.")
-        if (process_view := _adapted(hooks["process_view"])) is not None:
-            view_hooks.append(process_view)
-        if (process_exception := _adapted(hooks["process_exception"])) is not None:
-            exception_hooks.append(process_exception)
+        if (process_view := hooks["process_view"]) is not None:
+            view_hooks.append((process_view, is_async_callable(process_view)))
+        if (process_exception := hooks["process_exception"]) is not None:
+            exception_hooks.append((process_exception, is_async_callable(process_exception)))
         needs_loop = needs_loop or _needs_event_loop(instance, parts)
     return Pipeline(_Flat(pending[::-1], inner), tuple(view_hooks[::-1]), tuple(exception_hooks), needs_loop)
 

@@ -103,25 +103,29 @@ class Viewing(MiddlewareMixin):
         super().__init__(get_response)
         self.name = type(self).__name__
 
-    async def process_view(self, request, view, args, kwargs):
+    def view(self, request, kwargs):
         log(request, f"{self.name} view {kwargs}")
+        request.__dict__.setdefault("view_hook_threads", []).append(threading.get_ident())
         if request.GET.get("stop") == self.name:
             return HttpResponse(f"view skipped by {self.name}")
         return None
 
     def process_exception(self, request, exception):
         log(request, f"{self.name} exception {type(exception).__name__}")
+        request.exception_hook_thread = threading.get_ident()
         if request.GET.get("rescue") == self.name:
             return HttpResponse(f"rescued by {self.name}", status=299)
         return None
 
 
 class OuterViewing(Viewing):
-    pass
+    async def process_view(self, request, view, args, kwargs):
+        return self.view(request, kwargs)
 
 
 class InnerViewing(Viewing):
-    pass
+    def process_view(self, request, view, args, kwargs):  # sync: called in place, as CsrfViewMiddleware's
+        return self.view(request, kwargs)
 
 
 class ReturnsNothing(MiddlewareMixin):

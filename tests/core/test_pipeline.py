@@ -61,6 +61,12 @@ async def test_sync_hooks_run_in_the_thread_pool_and_async_hooks_on_the_loop():
     assert request.sync_hook_thread != threading.get_ident()
 
 
+async def test_process_view_and_process_exception_are_called_in_place_sync_or_async():
+    request, _ = await run("raise=view")
+    assert request.view_hook_threads == [threading.get_ident()] * 2
+    assert request.exception_hook_thread == threading.get_ident()
+
+
 async def test_a_process_request_response_skips_the_inside_but_outer_responses_run():
     request, response = await run("stop=sync")
     assert (response.status_code, response.content) == (418, b"stopped by sync hooks")
