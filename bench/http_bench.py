@@ -5,9 +5,10 @@
 Each server runs pinned to CPU 0 (``taskset -c 0``) and wrk to CPU 1, so one core serves, as in
 production with one worker per core. Three views, each through the framework's router: plaintext,
 JSON, and a sync view (duck's thread pool; a Starlette sync endpoint, run in its thread pool).
-Servers: duck with httptools (the default parser), with h11, and with its access log on (written
-to a stderr that goes to /dev/null); uvicorn + Starlette with ``--http h11`` and ``--http
-httptools``; granian + Starlette (ASGI, one worker, one runtime thread). Prints req/s, p99 latency,
+Servers: duck with httptools (the default parser), with h11, with its access log on (written
+to a stderr that goes to /dev/null), and with the middleware of a new project (``duck-defaults``);
+uvicorn + Starlette with ``--http h11`` and ``--http httptools``; granian + Starlette (ASGI, one
+worker, one runtime thread). Prints req/s, p99 latency,
 CPU time per request and the ratios to ``--reference`` (uvicorn + Starlette, httptools); with
 ``--rounds N`` the servers take turns N times and each keeps its best run (on a shared machine other
 work can only slow a run down). A run takes about (duration + 1) x 3 views x servers x rounds seconds.
@@ -51,6 +52,8 @@ def server_commands(port: int) -> dict[str, list[str]]:
         "duck": [*duck, "httptools"],
         "duck-h11": [*duck, "h11"],
         "duck-accesslog": [*duck, "httptools", "log"],
+        # the MIDDLEWARE of a project made by `duck startproject` (security, sessions, CSRF, auth)
+        "duck-defaults": [*duck, "httptools", "defaults"],
         "uvicorn-h11": [*uvicorn, "--http", "h11", *quiet],
         "uvicorn-httptools": [*uvicorn, "--http", "httptools", *quiet],
         # one worker, one runtime thread: one core, like the others (and no access log)

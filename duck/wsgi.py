@@ -8,9 +8,13 @@ Serve a project with any WSGI server::
 
     $ DUCK_SETTINGS_MODULE=mysite.settings gunicorn mysite.wsgi:application
 
-The dispatcher is async, so each server thread keeps one event loop of its own and runs every
-request of that thread on it (creating a loop per request would cost far more than the request).
-Sync views still run in duck's thread pool, exactly as under an async front door.
+A request for a sync view runs on the server's own thread, start to end, without an event loop:
+the thread is the request's, so the view (and any sync middleware) may block it, and there is no
+hop to duck's thread pool (:func:`duck.utils.sync.run_inline`). That needs every middleware to run
+without a loop: sync ones do, and async ones that say so (``needs_event_loop = False``; duck's
+security, compression and static-files middleware do). Otherwise, and for async views, each server
+thread keeps one event loop of its own and runs the request on it (creating a loop per request would
+cost far more than the request); sync views then run in duck's thread pool, as under an async door.
 
 WSGI cannot switch protocols, so a WebSocket route reached through it is answered with
 501 Not Implemented and a body saying which servers can carry WebSockets.
@@ -45,7 +49,7 @@ from duck.http.proxy import apply_forwarded
 from duck.http.request import Request
 from duck.http.response import NO_BODY_STATUSES, HttpResponse, PlainTextResponse, UpgradeResponse
 from duck.staticfiles.middleware import StaticFilesMiddleware
-from duck.utils.sync import close_loop
+from duck.utils.sync import close_loop, run_inline
 
 __all__ = ["WSGIHandler", "get_wsgi_application", "request_from_environ"]
 
@@ -94,16 +98,19 @@ class WSGIHandler:
         except HttpError as exc:
             response = error_response(exc.status_code, exc.message, headers=exc.headers)
             return _start(response, None, environ, start_response)
-        loop = _thread_loops.get()
         try:
             if not _process_hooks.started:
-                _process_hooks.start(loop)
+                _process_hooks.start(_thread_loops.get())
         except Exception:
             logger.exception("ON_STARTUP failed; answering 500 and trying again on the next request")
             request.close()
             return _start(error_response(500), None, environ, start_response)
+        handler = self.handler
         try:
-            response = loop.run_until_complete(self.handler.handle(request))
+            if handler.can_run_inline(request):
+                response = run_inline(handler.handle(request))
+            else:
+                response = _thread_loops.get().run_until_complete(handler.handle(request))
         except BaseException:  # the dispatcher only raises for what no response can express
             request.close()
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import io
 import threading
@@ -11,10 +12,12 @@ from wsgiref.validate import validator
 
 import pytest
 
+from duck import wsgi as wsgi_module
 from duck.exceptions import ImproperlyConfigured
 from duck.http.request import Request
 from duck.http.response import HttpResponse, PlainTextResponse
 from duck.test import encode_multipart, override_settings
+from duck.urls import path
 from duck.wsgi import WEBSOCKET_OVER_WSGI_MESSAGE, WSGIHandler, get_wsgi_application, request_from_environ
 from tests.apps.sample import views
 
@@ -275,6 +278,9 @@ class RecordingHandler:
         self.responses: list[HttpResponse] = []
         self.loops: list[Any] = []
 
+    def can_run_inline(self, request: Request) -> bool:
+        return False  # it records the loop it runs on
+
     async def handle(self, request: Request) -> HttpResponse:
         import asyncio
 
@@ -318,6 +324,9 @@ class StatusHandler:
     def __init__(self, status: int) -> None:
         self.status = status
 
+    def can_run_inline(self, request: Request) -> bool:
+        return True
+
     async def handle(self, request: Request) -> HttpResponse:
         return HttpResponse(b"ignored", status=self.status)
 
@@ -333,3 +342,72 @@ def test_bodiless_statuses_send_neither_body_nor_content_type(status):
 def test_get_wsgi_application_refuses_a_broken_url_conf():
     with override_settings(ROOT_URLCONF="tests.apps.sample.no_such_urls"), pytest.raises(ImproperlyConfigured):
         get_wsgi_application()
+
+
+# -- sync views on the server's own thread, without an event loop ---------------------------------------
+def where(request: Request) -> HttpResponse:
+    """Says which thread ran it and whether an event loop was running there."""
+    try:
+        asyncio.get_running_loop()
+        loop = "loop"
+    except RuntimeError:
+        loop = "no loop"
+    return PlainTextResponse(f"{threading.get_ident()} {loop}")
+
+
+async def async_where(request: Request) -> HttpResponse:
+    await asyncio.sleep(0)  # a real suspension: this needs the loop
+    return PlainTextResponse(f"{threading.get_ident()} async")
+
+
+LOOP_FREE_MIDDLEWARE = [
+    "duck.middleware.security.SecurityMiddleware",
+    "duck.middleware.compression.CompressionMiddleware",
+    "tests.core.middleware.django_sync",
+    "tests.core.middleware.SyncHooks",
+]
+
+
+def call_on_new_thread(path: str) -> tuple[Result, int, bool]:
+    """(result, the server thread's id, whether that thread got an event loop)."""
+    seen: list[Any] = []
+
+    def serve() -> None:
+        seen.append(call(make_environ("GET", path)))
+        seen.append(threading.get_ident())
+        seen.append(wsgi_module._thread_loops.holder is not None)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    thread.join(timeout=10)
+    return seen[0], seen[1], seen[2]
+
+
+@pytest.fixture
+def where_routes():
+    routes = [path("/where", where), path("/async-where", async_where)]
+    with override_settings(ROOT_URLCONF=routes, MIDDLEWARE=LOOP_FREE_MIDDLEWARE):
+        call(make_environ("GET", "/where"))  # ON_STARTUP ran (once per process, on a loop) before the threads
+        yield
+
+
+def test_sync_view_runs_on_the_server_thread_and_no_event_loop_is_created(where_routes):
+    result, server_thread, got_loop = call_on_new_thread("/where")
+    assert result.body == f"{server_thread} no loop".encode()
+    assert result.headers["x-content-type-options"] == "nosniff"  # the middleware ran, inline too
+    assert result.headers["x-sync-hooks"] == "1"
+    assert not got_loop
+
+
+def test_async_view_still_runs_on_the_threads_event_loop(where_routes):
+    result, server_thread, got_loop = call_on_new_thread("/async-where")
+    assert result.body == f"{server_thread} async".encode()
+    assert result.headers["x-sync-hooks"] == "1"
+    assert got_loop
+
+
+def test_an_async_middleware_that_may_need_the_loop_keeps_sync_views_in_the_pool(where_routes):
+    with override_settings(MIDDLEWARE=[*LOOP_FREE_MIDDLEWARE, "tests.core.middleware.django_async"]):
+        result, server_thread, got_loop = call_on_new_thread("/where")
+    assert result.body.endswith(b" loop") and not result.body.startswith(str(server_thread).encode())
+    assert got_loop

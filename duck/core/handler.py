@@ -1,9 +1,11 @@
 """The one dispatcher: a request goes in, a response comes out, whichever front door it came from.
 
 Handler.handle(request)
-  └─ middleware onion (MIDDLEWARE, outermost first, then the front door's inner middleware such as
-     development static serving; sync or async, each layer's errors become responses)
-       └─ resolve → call the view (async awaited, sync in the thread pool) → check the result
+  └─ the middleware pipeline (MIDDLEWARE, outermost first, then the front door's inner middleware such
+     as development static serving), built once (duck.core.pipeline): hooks run flat, wrappers
+     are layers; sync or async, each part's errors become responses
+       └─ resolve → process_view hooks → call the view (async awaited, sync in the thread pool)
+          → process_exception hooks if it raised → check the result
   └─ close the request's database sessions, if it opened any (``request.db``, ``request.async_db``)
 
 With ``ATOMIC_REQUESTS`` the view's database work is committed when it returns and rolled back
@@ -15,71 +17,29 @@ middleware to use (the front doors add ``duck.staticfiles.middleware.StaticFiles
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from duck.conf import on_setting_changed, settings
 from duck.core.exception import response_for_exception
+from duck.core.pipeline import MiddlewareFactory, Pipeline, build_pipeline
 from duck.db.requests import RequestSessions, opened_request_sessions, request_sessions
-from duck.exceptions import ImproperlyConfigured, MiddlewareNotUsed, Resolver404, ViewReturnedInvalidResponse
+from duck.exceptions import Resolver404, ViewReturnedInvalidResponse
 from duck.http.request import Request
 from duck.http.response import HttpResponse, HttpResponsePermanentRedirect
+from duck.urls import get_resolver
+from duck.urls.table import ResolverMatch
 from duck.utils.imports import import_string
-from duck.utils.sync import async_to_sync, current_loop, is_async_callable, run_sync
+from duck.utils.sync import async_to_sync, is_async_callable, is_inline, run_sync
+
+__all__ = ["Handler", "MiddlewareFactory", "get_handler"]
 
 logger = logging.getLogger("duck.request")
 
-AsyncGetResponse = Callable[[Request], Awaitable[HttpResponse]]
-# A middleware as Django defines it: called once with get_response, returns the callable layer.
-MiddlewareFactory = Callable[[Callable[[Request], Any]], Any]
-
-
-class _GetResponse:
-    """The ``get_response`` handed to a middleware, usable from sync and async code alike.
-
-    Awaited on the event loop it runs the next layer directly; called from a sync middleware
-    (which runs in a worker thread) it blocks until the next layer, run on the loop, returns.
-    """
-
-    __slots__ = ("_next",)
-
-    def __init__(self, next_layer: AsyncGetResponse) -> None:
-        self._next = next_layer
-
-    def __call__(self, request: Request) -> Any:
-        if current_loop() is not None:
-            return async_to_sync(self._next)(request)
-        return self._next(request)
-
-
-def _guarded(layer: AsyncGetResponse) -> AsyncGetResponse:
-    """Turn exceptions escaping ``layer`` into responses, so outer middleware always sees a response."""
-
-    async def guarded(request: Request) -> HttpResponse:
-        try:
-            return await layer(request)
-        except Exception as exc:
-            return response_for_exception(request, exc)
-
-    return guarded
-
-
-def _adapt_middleware(instance: Any, path: str) -> AsyncGetResponse:
-    if not callable(instance):
-        raise ImproperlyConfigured(f"Middleware {path!r} returned a non-callable {instance!r}.")
-    if is_async_callable(instance):
-        return cast(AsyncGetResponse, instance)
-
-    async def call_sync_middleware(request: Request) -> HttpResponse:
-        return await run_sync(instance, request)
-
-    return call_sync_middleware
-
 
 class Handler:
-    """Builds the middleware chain once and dispatches requests through it.
+    """Builds the middleware pipeline once and dispatches requests through it.
 
     Args:
         middleware: dotted paths or factories, outermost first; ``settings.MIDDLEWARE`` when None.
@@ -95,50 +55,51 @@ class Handler:
     ) -> None:
         self._middleware = middleware
         self._inner_middleware = tuple(inner_middleware)
-        self._chain: AsyncGetResponse | None = None
-        self._view_middleware: list[Callable[..., Any]] = []
+        self._pipeline: Pipeline | None = None
+        self._atomic = False
         on_setting_changed(self._reset)
 
     def _reset(self) -> None:
-        self._chain = None
+        self._pipeline = None
 
-    def _build_chain(self) -> AsyncGetResponse:
-        chain: AsyncGetResponse = _guarded(self._get_response)
+    def _build_pipeline(self) -> Pipeline:
         paths = self._middleware if self._middleware is not None else settings.MIDDLEWARE
         factories: list[MiddlewareFactory] = [import_string(path) if isinstance(path, str) else path for path in paths]
         factories += [factory for factory in self._inner_middleware if factory not in factories]
-        view_hooks = []
-        for factory in reversed(factories):
-            try:
-                instance = factory(_GetResponse(chain))
-            except MiddlewareNotUsed as exc:
-                logger.debug("Middleware %r is not used: %s", factory, exc)
-                continue
-            chain = _guarded(_adapt_middleware(instance, _name_of(factory)))
-            process_view = getattr(instance, "process_view", None)
-            if process_view is not None:
-                view_hooks.append(process_view)
-        self._view_middleware = view_hooks[::-1]  # outermost first, as Django runs them
-        return chain
+        self._atomic = bool(settings.ATOMIC_REQUESTS)
+        pipeline = self._pipeline = build_pipeline(factories, self._get_response)
+        return pipeline
 
     async def handle(self, request: Request) -> HttpResponse:
         """Dispatch ``request``; never raises for errors a response can express."""
         try:
             request.host  # noqa: B018 - validates against ALLOWED_HOSTS before any view sees it
-            if self._chain is None:
-                self._chain = self._build_chain()
+            pipeline = self._pipeline or self._build_pipeline()
         except Exception as exc:
             return response_for_exception(request, exc)
         try:
-            return await self._chain(request)
+            return await pipeline.chain(request)
         finally:
             sessions = opened_request_sessions(request)
             if sessions is not None:
                 await _close_sessions(sessions)
 
-    async def _get_response(self, request: Request) -> HttpResponse:
-        from duck.urls import get_resolver
+    def can_run_inline(self, request: Request) -> bool:
+        """Whether :meth:`handle` can run ``request`` under ``run_inline``: on the caller's thread,
+        without an event loop (every middleware allows it, and the view it goes to is sync)."""
+        try:
+            pipeline = self._pipeline or self._build_pipeline()
+        except Exception:
+            return True  # handle() answers with the error at once
+        if pipeline.needs_event_loop:
+            return False
+        try:
+            match = get_resolver().resolve(request.path, method=request.method)
+        except Exception:
+            return True  # 404, 405: no view runs
+        return not is_async_callable(match.view)
 
+    async def _get_response(self, request: Request) -> HttpResponse:
         resolver = get_resolver()
         try:
             match = resolver.resolve(request.path, method=request.method)
@@ -149,20 +110,26 @@ class Handler:
             return redirect
         request.resolver_match = match
         request.path_params = match.kwargs
-        for process_view in self._view_middleware:
-            early = process_view(request, match.func, match.args, match.kwargs)
-            if inspect.isawaitable(early):
-                early = await early
-            if early is not None:
-                return _checked(early, match.func)
-        view = match.view
-        if settings.ATOMIC_REQUESTS:
-            return _checked(await _call_atomic(view, request, match.args, match.kwargs), match.func)
-        if is_async_callable(view):
-            response = await view(request, *match.args, **match.kwargs)
-        else:
-            response = await run_sync(view, request, *match.args, **match.kwargs)
+        pipeline = self._pipeline
+        if pipeline is not None:
+            for process_view, is_async in pipeline.view_hooks:
+                early = process_view(request, match.func, match.args, match.kwargs)
+                if is_async:
+                    early = await early
+                if early is not None:
+                    return _checked(early, match.func)
+        try:
+            response = await self._call_view(request, match)
+        except Exception as exc:
+            response = await _process_exception(pipeline, request, exc)
+            if response is None:
+                raise
         return _checked(response, match.func)
+
+    async def _call_view(self, request: Request, match: ResolverMatch) -> Any:
+        if self._atomic:
+            return await _call_atomic(match.view, request, match.args, match.kwargs)
+        return await _call(match.view, request, match.args, match.kwargs)
 
     @staticmethod
     def _append_slash(request: Request, resolver: Any) -> HttpResponse | None:
@@ -176,16 +143,33 @@ class Handler:
         return HttpResponsePermanentRedirect(target)
 
 
+async def _call(view: Callable[..., Any], request: Request, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Await an async view; run a sync one in the thread pool (in place under ``run_inline``)."""
+    if not is_async_callable(view):
+        return await run_sync(view, request, *args, **kwargs)
+    if is_inline():  # a middleware sent a WSGI request meant for a sync view to an async one
+        return async_to_sync(view)(request, *args, **kwargs)
+    return await view(request, *args, **kwargs)
+
+
+async def _process_exception(pipeline: Pipeline | None, request: Request, exc: Exception) -> Any:
+    """The first response a ``process_exception`` hook gives for ``exc`` (innermost first), or None."""
+    for process_exception, is_async in pipeline.exception_hooks if pipeline is not None else ():
+        response = process_exception(request, exc)
+        if is_async:
+            response = await response
+        if response is not None:
+            return response
+    return None
+
+
 async def _call_atomic(
     view: Callable[..., Any], request: Request, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     """Call the view; commit the request's sessions if it returns, roll them back if it raises."""
     sessions = request_sessions(request)
     try:
-        if is_async_callable(view):
-            response = await view(request, *args, **kwargs)
-        else:
-            response = await run_sync(view, request, *args, **kwargs)
+        response = await _call(view, request, args, kwargs)
     except BaseException:
         try:
             await _end_transactions(sessions, commit=False)
@@ -218,10 +202,6 @@ def _checked(response: Any, view: Any) -> HttpResponse:
     got = "None" if response is None else f"an object of type {type(response).__name__}"
     hint = " (did you forget a return statement?)" if response is None else ""
     raise ViewReturnedInvalidResponse(f"The view {full_name} didn't return an HttpResponse; it returned {got}{hint}.")
-
-
-def _name_of(factory: Any) -> str:
-    return f"{getattr(factory, '__module__', '')}.{getattr(factory, '__qualname__', repr(factory))}"
 
 
 _handlers: dict[tuple[MiddlewareFactory, ...], Handler] = {}

@@ -103,24 +103,52 @@ class Headers:
     """Case-insensitive HTTP headers that keep repeated fields and their order.
 
     Names are stored lower-cased (HTTP/1.1 field names are case-insensitive, RFC 9110 §5.1);
-    values are ``str`` decoded as latin-1, the encoding of the wire format.
+    values are ``str`` decoded as latin-1, the encoding of the wire format. Backed by a dict of
+    name to values (names in first-set order, each name's values in arrival order), so lookups,
+    ``in``, setting and deleting cost the same however many headers there are; the wire form
+    (:meth:`raw`) is rendered once until the headers change.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_count", "_data", "_raw")
 
     def __init__(self, items: Iterable[tuple[str, str]] | Mapping[str, str] | None = None) -> None:
         pairs = items.items() if isinstance(items, Mapping) else (items or ())
-        self._items: list[tuple[str, str]] = [(str(k).lower(), str(v)) for k, v in pairs]
+        self._data: dict[str, list[str]] = {}
+        self._count = 0
+        self._raw: list[tuple[bytes, bytes]] | None = None
+        for name, value in pairs:
+            self.add(str(name), value)
 
     @classmethod
     def from_raw(cls, raw: Iterable[tuple[bytes, bytes]]) -> Headers:
         """Build from wire pairs; names are expected lower-case already (h11 and ASGI give them so)."""
-        headers = cls.__new__(cls)
-        headers._items = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
+        headers = cls()
+        data = headers._data
+        count = 0
+        for name, value in raw:
+            key = name.decode("latin-1").lower()
+            values = data.get(key)
+            if values is None:
+                data[key] = [value.decode("latin-1")]
+            else:
+                values.append(value.decode("latin-1"))
+            count += 1
+        headers._count = count
         return headers
 
     def raw(self) -> list[tuple[bytes, bytes]]:
-        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self._items]
+        """The fields as wire pairs (a new list each time; the rendering is kept until a change)."""
+        if self._raw is None:
+            self._raw = [
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, values in self._data.items()
+                for value in values
+            ]
+        return list(self._raw)
+
+    def _values(self, name: str) -> list[str] | None:
+        values = self._data.get(name)
+        return values if values is not None else self._data.get(name.lower())
 
     @overload
     def get(self, name: str) -> str | None: ...
@@ -129,41 +157,52 @@ class Headers:
     def get(self, name: str, default: str) -> str: ...
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        name = name.lower()
-        for key, value in self._items:
-            if key == name:
-                return value
-        return default
+        """The first field called ``name``, or ``default``."""
+        values = self._values(name)
+        return values[0] if values is not None else default
 
     def getlist(self, name: str) -> list[str]:
-        name = name.lower()
-        return [value for key, value in self._items if key == name]
+        values = self._values(name)
+        return list(values) if values is not None else []
 
     def __getitem__(self, name: str) -> str:
-        value = self.get(name)
-        if value is None:
+        values = self._values(name)
+        if values is None:
             raise KeyError(name)
-        return value
+        return values[0]
 
     def __setitem__(self, name: str, value: str) -> None:
-        """Replace every field called ``name`` with one field."""
+        """Replace every field called ``name`` with one field (placed last, as a new field is)."""
         name = name.lower()
-        self._items = [(k, v) for k, v in self._items if k != name]
-        self._items.append((name, str(value)))
+        old = self._data.pop(name, None)
+        self._data[name] = [str(value)]
+        self._count += 1 - (len(old) if old is not None else 0)
+        self._raw = None
 
     def setdefault(self, name: str, value: str) -> str:
         existing = self.get(name)
         if existing is None:
-            self._items.append((name.lower(), str(value)))
+            self.add(name, value)
             return str(value)
         return existing
 
     def add(self, name: str, value: str) -> None:
-        self._items.append((name.lower(), str(value)))
+        """Add a field, keeping any others of the same name."""
+        name = name.lower()
+        values = self._data.get(name)
+        if values is None:
+            self._data[name] = [str(value)]
+        else:
+            values.append(str(value))
+        self._count += 1
+        self._raw = None
 
     def __delitem__(self, name: str) -> None:
-        name = name.lower()
-        self._items = [(k, v) for k, v in self._items if k != name]
+        """Remove every field called ``name`` (nothing happens if there is none)."""
+        old = self._data.pop(name.lower(), None)
+        if old is not None:
+            self._count -= len(old)
+            self._raw = None
 
     def pop(self, name: str, default: str | None = None) -> str | None:
         value = self.get(name)
@@ -175,29 +214,24 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        name = name.lower()
-        return any(key == name for key, _ in self._items)
+        return name in self._data or name.lower() in self._data
 
     def __iter__(self) -> Iterator[str]:
-        seen: list[str] = []
-        for key, _ in self._items:
-            if key not in seen:
-                seen.append(key)
-        return iter(seen)
+        return iter(list(self._data))
 
     def __len__(self) -> int:
-        return len(self._items)
+        return self._count
 
     def items(self) -> list[tuple[str, str]]:
-        return list(self._items)
+        return [(name, value) for name, values in self._data.items() for value in values]
 
     def copy(self) -> Headers:
-        return Headers(self._items)
+        return Headers(self.items())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Headers):
-            return sorted(self._items) == sorted(other._items)
+            return sorted(self.items()) == sorted(other.items())
         return NotImplemented
 
     def __repr__(self) -> str:
-        return f"Headers({self._items!r})"
+        return f"Headers({self.items()!r})"

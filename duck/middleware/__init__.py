@@ -8,4 +8,11 @@
 
 Sessions and users have theirs in their packages: ``duck.sessions.middleware.SessionMiddleware`` and
 ``duck.auth.middleware.AuthenticationMiddleware``.
+
+Write your own as Django's (a function or class taking ``get_response``) or, cheaper, as hooks on a
+:class:`MiddlewareMixin` subclass, which the dispatcher runs flat (see :mod:`duck.core.pipeline`).
 """
+
+from duck.http.middleware import MiddlewareMixin
+
+__all__ = ["MiddlewareMixin"]

@@ -21,8 +21,9 @@ Accept-Ranges (its ranges would be of the compressed bytes, which are not stored
 is compressed chunk by chunk and flushed after each chunk, so a client gets every event as soon as
 it is produced and nothing is buffered whole.
 
-It is an ordinary async middleware, so it works the same under duck's server, WSGI and ASGI, for
-sync and async views alike.
+It works on the finished response only (a streaming body is wrapped, not read), so it is a
+``process_response`` hook: it works the same under duck's server, WSGI and ASGI, for sync and async
+views alike, and costs no layer of its own.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from duck.http.compression import (
     negotiate,
     new_encoder,
 )
+from duck.http.middleware import MiddlewareMixin
 from duck.http.request import Request
 from duck.http.response import HttpResponse
 from duck.utils.sync import run_sync
@@ -51,15 +53,16 @@ _OFFLOAD_SIZE = 64 * 1024
 _NOT_COMPRESSED_STATUSES = frozenset({204, 206, 304})
 
 
-class CompressionMiddleware:
+class CompressionMiddleware(MiddlewareMixin):
     """Compress response bodies for clients that accept it (see the module docstring for the rules)."""
 
+    needs_event_loop = False  # it awaits only run_sync (large bodies), which WSGI runs in place
+
     def __init__(self, get_response: Callable[[Request], Any]) -> None:
-        self.get_response = get_response
+        super().__init__(get_response)
         self.settings: CompressionSettings = compression_settings()  # checked once, when the chain is built
 
-    async def __call__(self, request: Request) -> HttpResponse:
-        response: HttpResponse = await self.get_response(request)
+    async def process_response(self, request: Request, response: HttpResponse) -> HttpResponse:
         return await self.compress_response(request, response)
 
     async def compress_response(self, request: Request, response: HttpResponse) -> HttpResponse:

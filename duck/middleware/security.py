@@ -28,25 +28,32 @@ from collections.abc import Callable
 from typing import Any
 
 from duck.conf import settings
+from duck.http.middleware import MiddlewareMixin
 from duck.http.request import Request
 from duck.http.response import HttpResponse, HttpResponsePermanentRedirect
 
 __all__ = ["SecurityMiddleware"]
 
 
-class SecurityMiddleware:
+class SecurityMiddleware(MiddlewareMixin):
     """Add the security headers and redirect to HTTPS (see the module docstring)."""
 
+    needs_event_loop = False  # its hooks await nothing
+
     def __init__(self, get_response: Callable[[Request], Any]) -> None:
-        self.get_response = get_response
+        super().__init__(get_response)
         self.headers = _static_headers()  # read once, when the chain is built
         self.hsts = _hsts_value()
         self.redirect = bool(settings.SECURE_SSL_REDIRECT)
+        if not self.redirect:
+            self.process_request = None  # type: ignore[assignment]  # nothing to do before the view
 
-    async def __call__(self, request: Request) -> HttpResponse:
-        if self.redirect and not request.is_secure() and not request.is_websocket():
+    async def process_request(self, request: Request) -> HttpResponse | None:
+        if not request.is_secure() and not request.is_websocket():
             return HttpResponsePermanentRedirect(f"https://{request.host}{request.get_full_path()}")
-        response: HttpResponse = await self.get_response(request)
+        return None
+
+    async def process_response(self, request: Request, response: HttpResponse) -> HttpResponse:
         headers = response.headers
         for name, value in self.headers:
             if name not in headers:

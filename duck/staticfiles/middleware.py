@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from duck.exceptions import MiddlewareNotUsed
+from duck.http.middleware import MiddlewareMixin
 from duck.http.request import Request
 from duck.http.response import HttpResponse
 from duck.staticfiles.views import serve, should_serve_static, static_prefix
@@ -21,7 +22,7 @@ from duck.staticfiles.views import serve, should_serve_static, static_prefix
 __all__ = ["StaticFilesMiddleware"]
 
 
-class StaticFilesMiddleware:
+class StaticFilesMiddleware(MiddlewareMixin):
     """Answer requests under ``STATIC_URL`` from the ``STATICFILES_DIRS`` finders (see :func:`serve`).
 
     Raises:
@@ -29,19 +30,21 @@ class StaticFilesMiddleware:
         ImproperlyConfigured: (when the chain is built) STATIC_URL would hide every route (``"/"``).
     """
 
+    needs_event_loop = False  # its hook awaits nothing
+
     def __init__(self, get_response: Callable[[Request], Awaitable[HttpResponse]]) -> None:
+        super().__init__(get_response)
         if not should_serve_static():
             raise MiddlewareNotUsed("static files are not served by this process (SERVE_STATIC, DEBUG)")
         prefix = static_prefix()
         if prefix is None:
             raise MiddlewareNotUsed("STATIC_URL names another host, which serves the files")
         self.prefix = prefix
-        self.get_response = get_response
 
-    async def __call__(self, request: Request) -> HttpResponse:
+    async def process_request(self, request: Request) -> HttpResponse | None:
         path = request.path
         if not path.startswith(self.prefix) or request.is_websocket():
-            return await self.get_response(request)
+            return None
         # Http404 and MethodNotAllowed go to the dispatcher's one exception-to-response place.
         return serve(request, path[len(self.prefix) :])
 

@@ -3,6 +3,10 @@
 Sync views and sync middleware run in one bounded thread pool (``SYNC_VIEW_THREADS``) so they
 never block the event loop; from inside such a thread, :func:`async_to_sync` calls back into
 the loop. Context variables are carried across both ways.
+
+A thread that owns its request (a WSGI server thread) needs neither: :func:`run_inline` runs a
+coroutine to its end on that thread without an event loop, and :func:`run_sync` then calls
+blocking code in place instead of hopping to the pool.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import functools
 import inspect
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -24,6 +28,8 @@ T = TypeVar("T")
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 _thread_local = threading.local()
+# True while run_inline drives a coroutine: the thread is the request's own, so blocking is fine.
+_inline: contextvars.ContextVar[bool] = contextvars.ContextVar("duck_inline", default=False)
 
 
 def _get_executor() -> ThreadPoolExecutor:
@@ -45,7 +51,12 @@ def _reset_executor() -> None:
 
 
 async def run_sync(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking ``func`` in the sync-view thread pool and await its result."""
+    """Run a blocking ``func`` in the sync-view thread pool and await its result.
+
+    Under :func:`run_inline` ``func`` is called in place: the thread may block, and has no loop.
+    """
+    if _inline.get():
+        return func(*args, **kwargs)
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
     call = functools.partial(call_in_worker_thread, loop, context, func, args, kwargs)
@@ -85,6 +96,33 @@ def async_to_sync(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
         return asyncio.run(_as_coroutine(func, args, kwargs))
 
     return wrapper
+
+
+def run_inline(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to its end on this thread, without an event loop; blocking calls run in place.
+
+    For a coroutine that awaits nothing but :func:`run_sync` and other such coroutines (the
+    dispatcher with loop-free middleware and a sync view). Costs a function call, where
+    ``run_until_complete`` costs a task and a turn of the loop.
+
+    Raises:
+        RuntimeError: the coroutine waited for something only an event loop can deliver.
+    """
+    token = _inline.set(True)
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        result: T = stop.value
+        return result
+    finally:
+        _inline.reset(token)
+    coroutine.close()
+    raise RuntimeError(f"{coroutine!r} waited for I/O, which needs an event loop: run it on one.")
+
+
+def is_inline() -> bool:
+    """Whether the current code runs under :func:`run_inline` (on its own thread, without a loop)."""
+    return _inline.get()
 
 
 async def _as_coroutine(func: Callable[..., Awaitable[T]], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:

@@ -149,7 +149,7 @@ async def test_bad_middleware_setting_is_a_500_logged_as_improperly_configured(c
 
 def test_non_callable_middleware_is_improperly_configured():
     with pytest.raises(ImproperlyConfigured, match="non-callable"):
-        Handler(["tests.core.middleware.broken_factory"])._build_chain()
+        Handler(["tests.core.middleware.broken_factory"])._build_pipeline()
 
 
 async def test_setting_change_rebuilds_the_chain():

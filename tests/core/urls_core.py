@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from duck.exceptions import BadRequest, Http404, PermissionDenied, SuspiciousOperation
 from duck.http.response import HttpResponse, JsonResponse
@@ -17,6 +18,14 @@ def sync_view(request):
 async def async_view(request, id):
     await asyncio.sleep(0)
     return JsonResponse({"id": id, "type": type(id).__name__})
+
+
+def logged(request, id):
+    request.__dict__.setdefault("log", []).append("view")
+    request.view_thread = threading.get_ident()
+    if request.GET.get("raise") == "view":
+        raise ValueError("the view failed")
+    return HttpResponse(f"logged {id}")
 
 
 def returns_none(request):
@@ -61,6 +70,7 @@ urlpatterns = [
     path("/sync", sync_view, name="sync"),
     path("/async/<int:id>", async_view, name="async"),
     path("/none", returns_none),
+    path("/logged/<int:id>", logged),
     path("/string", returns_string),
     path("/raise/<str:kind>", raises),
     path("/items/<int:id>", ItemView, name="item"),
