@@ -29,8 +29,8 @@ from duck.auth.throttle import check_throttle_store
 from duck.auth.tokens import user_for_token
 from duck.auth.users import SESSION_KEY, user_from_session
 from duck.exceptions import ImproperlyConfigured
+from duck.http.middleware import MiddlewareMixin
 from duck.http.request import Request, provide_request_attribute
-from duck.http.response import HttpResponse
 from duck.sessions.base import Session, TransientStore
 from duck.utils.sync import run_sync
 
@@ -48,14 +48,16 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() or None
 
 
-class AuthenticationMiddleware:
-    """Set ``request.user`` and ``request.auth`` (see the module docstring)."""
+class AuthenticationMiddleware(MiddlewareMixin):
+    """Set ``request.user`` and ``request.auth`` (see the module docstring); a request hook, run flat."""
+
+    needs_event_loop = False  # it awaits only run_sync: WSGI may run it without an event loop
 
     def __init__(self, get_response: Callable[[Request], Any]) -> None:
-        self.get_response = get_response
+        super().__init__(get_response)
         check_throttle_store()  # a store that cannot work fails when the chain is built, at start
 
-    async def __call__(self, request: Request) -> HttpResponse:
+    async def process_request(self, request: Request) -> None:
         token = bearer_token(request)
         if token is not None:
             user = await run_sync(user_for_token, token)
@@ -64,8 +66,7 @@ class AuthenticationMiddleware:
             else:
                 request.user, request.auth = user, "token"
                 request.session = Session(TransientStore())  # the cookie's session stays out of it
-            response: HttpResponse = await self.get_response(request)
-            return response
+            return
         session = request.__dict__.get("session")
         if session is None:
             raise ImproperlyConfigured(
@@ -77,8 +78,6 @@ class AuthenticationMiddleware:
         else:
             session_user = await run_sync(user_from_session, session)
         request.__dict__[_SESSION_USER] = session_user
-        response = await self.get_response(request)
-        return response
 
 
 # Where the middleware leaves the session's user (None: anonymous) for request.user to find.

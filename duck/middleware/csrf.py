@@ -28,13 +28,13 @@ import binascii
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from duck.conf import settings
 from duck.core.exception import error_response
 from duck.exceptions import ImproperlyConfigured
+from duck.http.middleware import MiddlewareMixin
 from duck.http.request import Request, provide_request_attribute
 from duck.http.response import HttpResponse
 from duck.sessions.base import CSRF_SESSION_KEY
@@ -110,15 +110,10 @@ def _session(request: Request) -> Any:
 provide_request_attribute("csrf_token", get_token)
 
 
-class CsrfViewMiddleware:
-    """Refuse unsafe requests without a valid token (see the module docstring)."""
+class CsrfViewMiddleware(MiddlewareMixin):
+    """Refuse unsafe requests without a valid token (see the module docstring); one hook, run flat."""
 
-    def __init__(self, get_response: Callable[[Request], Any]) -> None:
-        self.get_response = get_response
-
-    async def __call__(self, request: Request) -> HttpResponse:
-        response: HttpResponse = await self.get_response(request)
-        return response
+    needs_event_loop = False
 
     def process_view(
         self, request: Request, view_func: Any, view_args: tuple[Any, ...], view_kwargs: dict[str, Any]

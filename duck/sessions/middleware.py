@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from duck.conf import settings
+from duck.http.middleware import MiddlewareMixin
 from duck.http.request import Request
 from duck.http.response import HttpResponse, UpgradeResponse
 from duck.middleware.compression import patch_vary
@@ -52,18 +53,24 @@ async def load_session(request: Request, store: SessionStore) -> Session:
     return Session(store, key, record)
 
 
-class SessionMiddleware:
-    """Give every request a ``session`` (see the module docstring)."""
+class SessionMiddleware(MiddlewareMixin):
+    """Give every request a ``session`` (see the module docstring); two hooks, run flat."""
+
+    needs_event_loop = False  # it awaits only run_sync: WSGI may run it without an event loop
 
     def __init__(self, get_response: Callable[[Request], Any]) -> None:
-        self.get_response = get_response
+        super().__init__(get_response)
         self.store = get_store()  # an unknown SESSION_STORE fails when the chain is built
 
-    async def __call__(self, request: Request) -> HttpResponse:
-        session = request.session = await load_session(request, self.store)
-        response: HttpResponse = await self.get_response(request)
-        if request.__dict__.get("session") is not session:  # a bearer token authenticated it: cookie unused
-            return response
+    async def process_request(self, request: Request) -> None:
+        request.session = request.__dict__[_LOADED] = await load_session(request, self.store)
+
+    async def process_response(self, request: Request, response: HttpResponse) -> HttpResponse:
+        session = request.__dict__.get(_LOADED)
+        if not isinstance(session, Session):
+            return response  # answered before the session was loaded
+        if _replaced(request, session):
+            return response  # a bearer token authenticated the request: the cookie's session is unused
         if session.accessed:
             patch_vary(response, "Cookie")
         now = time.time()
@@ -85,6 +92,14 @@ class SessionMiddleware:
             return response
         set_session_cookie(request, response, value, session.record.expires_at(now) - now)
         return response
+
+
+def _replaced(request: Request, session: Session) -> bool:
+    return request.__dict__.get("session") is not session
+
+
+# Where process_request leaves the session it loaded, for process_response to compare and save.
+_LOADED = "_duck_loaded_session"
 
 
 def set_session_cookie(request: Request, response: HttpResponse, value: str, lifetime: float) -> None:
