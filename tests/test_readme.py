@@ -149,6 +149,7 @@ def run_test_command(clone: Path, env: dict[str, str]) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(4 * STEP_TIMEOUT)  # four commands, each bounded by STEP_TIMEOUT
 def test_quick_start_then_the_test_command_then_both_again(tmp_path):
     clone = tmp_path / "duck"
     copy_repository(clone)
@@ -165,6 +166,7 @@ def test_quick_start_then_the_test_command_then_both_again(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2 * STEP_TIMEOUT)
 def test_the_test_command_then_the_quick_start(tmp_path):
     clone = tmp_path / "duck"
     copy_repository(clone)
