@@ -187,3 +187,29 @@ def test_1000_routes_405_and_404():
     for url in ["/g99/nothing", "/g100/", "/g5/items/x", "/api5/things/nope", "/org/p5", "/g5/x1.jsonp"]:
         with pytest.raises(Resolver404):
             resolve(url, routes, method="GET")
+
+
+def test_1000_routes_each_path_tries_only_the_routes_that_overlap_it(monkeypatch):
+    """What keeps resolve() flat as the URL conf grows: a path tries a handful of routes, not 1,000."""
+    from duck.urls.table import Route
+
+    rows = thousand_routes()
+    routes = [row[0] for row in rows]
+    get_resolver(routes).table  # noqa: B018 - built before counting
+    tried: list[str] = []
+    match = Route.match
+
+    def counting(self, url):
+        tried.append(self.text)
+        return match(self, url)
+
+    monkeypatch.setattr(Route, "match", counting)
+    most = 0
+    for url in [row[1] for row in rows] + ["/g99/nothing", "/org/p5", "/api5/things/nope", "/nowhere/at/all/x"]:
+        tried.clear()
+        try:
+            resolve(url, routes, method="DELETE")
+        except (MethodNotAllowed, Resolver404):
+            pass
+        most = max(most, len(tried))
+    assert 1 <= most <= 4

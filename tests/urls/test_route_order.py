@@ -191,3 +191,22 @@ def test_websocket_style_class_route_keeps_its_place():
     routes = [path("/ws/{room}", ChatSocket, name="room"), path("/ws/lobby", other, name="lobby")]
     match = resolve("/ws/lobby", routes, method="GET")
     assert (match.url_name, match.func, match.kwargs) == ("room", ChatSocket, {"room": "lobby"})
+
+
+def test_path_converters_at_different_depths():
+    outer, inner = path("/a/<path:rest>", other, name="outer"), path("/a/b/<path:rest>", other, name="inner")
+    anywhere = re_path(r"^/(?P<rest>.+)$", other, name="anywhere")
+    assert both_ways(outer, inner, "/a/b/c") == ("outer", "inner")
+    assert both_ways(anywhere, inner, "/a/b/c") == ("anywhere", "inner")
+    assert winner([inner, outer, anywhere], "/a/c") == "outer"
+
+
+def test_routes_made_only_of_parameters():
+    params = path("/<slug:org>/<int:id>", other, name="params")
+    static = path("/acme/7", other, name="static")
+    fixed = path("/acme/<int:id>", other, name="fixed")
+    nested = path("/<slug:org>/", include([path("/<int:id>", other, name="nested")]))
+    assert both_ways(params, static, "/acme/7") == ("params", "static")
+    assert both_ways(params, fixed, "/acme/7") == ("params", "fixed")
+    assert both_ways(nested, fixed, "/acme/7") == ("nested", "fixed")
+    assert winner([params, nested], "/x/1") == "params"
