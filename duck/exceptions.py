@@ -171,7 +171,15 @@ class Resolver404(Http404):
     def __init__(self, path: str, tried: Sequence[str] = ()) -> None:
         super().__init__("Not Found")
         self.path = path
-        self.tried = list(tried)
+        # Copied when first read: a 404 that nobody inspects should not cost one item per route.
+        self._tried_given = tried
+        self._tried: list[str] | None = None
+
+    @property
+    def tried(self) -> list[str]:
+        if self._tried is None:
+            self._tried = list(self._tried_given)
+        return self._tried
 
 
 class MethodNotAllowed(HttpError):

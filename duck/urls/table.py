@@ -2,15 +2,9 @@
 
 Each view reachable from a URL conf becomes one :class:`Route`, whose regex is the
 concatenation of its ``include()`` prefixes and its own pattern, compiled once when the
-table is built. Resolving then never compiles anything, and it avoids testing most routes:
-
-- routes without parameters are found by one dict lookup on the whole path;
-- routes whose fixed text covers a whole first segment (``/items/<int:id>``) are only
-  tried for paths with that first segment (``/items/...``);
-- the rest are tried for every path.
-
-Candidates from these groups are merged back into URL conf order, so the first route
-that matches still wins, exactly as if every route were tried in turn.
+table is built. Resolving then never compiles anything, and it only tries the routes that
+:class:`~duck.urls.index.PathIndex` says could match the path, in URL conf order, so the
+first route that matches still wins, exactly as if every route were tried in turn.
 """
 
 from __future__ import annotations
@@ -24,6 +18,7 @@ from urllib.parse import quote
 
 from duck.exceptions import ImproperlyConfigured, MethodNotAllowed, NoReverseMatch, Resolver404
 from duck.urls.converters import Converter
+from duck.urls.index import PathIndex
 from duck.urls.patterns import Param, Part, Segment
 
 __all__ = ["Leaf", "ResolverMatch", "Route", "RouteTable"]
@@ -224,39 +219,18 @@ def _literal_prefix(segments: Sequence[Segment]) -> str:
     return prefix
 
 
-def _first_segment(prefix: str) -> str | None:
-    """The first path segment every path starting with ``prefix`` has, if ``prefix`` fixes it."""
-    end = prefix.find("/", 1)
-    return prefix[1:end] if prefix.startswith("/") and end != -1 else None
-
-
 class RouteTable:
     """All routes of a URL conf, compiled, with indexes for resolve() and reverse()."""
 
     def __init__(self, leaves: Iterable[Leaf]) -> None:
         self.routes = [Route.build(index, leaf) for index, leaf in enumerate(leaves)]
-        self.tried = [route.text for route in self.routes]
-        self._static: dict[str, list[Route]] = {}
-        self._wildcard: list[Route] = []
-        self._buckets: dict[str, list[Route]] = {}
+        self.tried = tuple(route.text for route in self.routes)
+        self._index = PathIndex(self.routes)
         self._by_name: dict[str, list[Route]] = {}
         self._by_view: dict[Any, list[Route]] = {}
         self.namespaces: set[str] = set()
         for route in self.routes:
-            self._index_for_resolve(route)
             self._index_for_reverse(route)
-        for key, bucket in self._buckets.items():
-            self._buckets[key] = sorted(bucket + self._wildcard, key=lambda route: route.index)
-
-    def _index_for_resolve(self, route: Route) -> None:
-        if route.static:
-            self._static.setdefault(route.text, []).append(route)
-            return
-        key = _first_segment(route.literal_prefix)
-        if key is None:
-            self._wildcard.append(route)
-        else:
-            self._buckets.setdefault(key, []).append(route)
 
     def _index_for_reverse(self, route: Route) -> None:
         for depth in range(1, len(route.namespaces) + 1):
@@ -281,10 +255,8 @@ class RouteTable:
             path = "/" + path
         if method is not None:
             method = method.upper()
-        end = path.find("/", 1)
-        dynamic = self._buckets.get(path[1:end] if end != -1 else path[1:], self._wildcard)
         allowed: set[str] = set()
-        for route in _merge(self._static.get(path, ()), dynamic):
+        for route in self._index.candidates(path):
             found = route.match(path)
             if found is None:
                 continue
@@ -294,6 +266,10 @@ class RouteTable:
         if allowed:
             raise MethodNotAllowed(allowed)
         raise Resolver404(path, tried=self.tried)
+
+    def candidates(self, path: str) -> Sequence[Route]:
+        """The routes ``resolve(path)`` tries, in order: those the index cannot rule out."""
+        return self._index.candidates(path if path.startswith("/") else "/" + path)
 
     # -- reverse --------------------------------------------------------------------------
     @property
@@ -357,17 +333,6 @@ class RouteTable:
                     + suggestion
                 )
         return unknown + suggestion
-
-
-def _merge(static: Sequence[Route], dynamic: Sequence[Route]) -> Iterator[Route]:
-    """Yield both (already sorted) lists of candidates in URL conf order."""
-    position = 0
-    for route in dynamic:
-        while position < len(static) and static[position].index < route.index:
-            yield static[position]
-            position += 1
-        yield route
-    yield from static[position:]
 
 
 def _shown(viewname: Any) -> str:

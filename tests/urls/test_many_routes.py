@@ -116,3 +116,100 @@ def test_500_routes_are_all_in_the_table_in_order(routes):
     tried = get_resolver(routes).routes
     assert len(tried) > 500  # includes add their children
     assert tried == [route for single in (URLResolver(None, [r]) for r in routes) for route in single.routes]
+
+
+# --- 1,000 routes of every kind, each reached by its own URL ------------------------------------
+KEY = "12345678-1234-5678-1234-567812345678"
+
+
+def thousand_routes() -> list[tuple[object, str, str, str, dict]]:
+    """(route, url, method, expected view name, expected kwargs) for 1,000 routes, none shadowed."""
+    import uuid
+
+    rows: list[tuple[object, str, str, str, dict]] = []
+    for i in range(1000):
+        group, kind, name = i // 10, i % 10, f"r{i}"
+        base = f"/g{group}"
+        if kind == 0:
+            rows.append((path(f"{base}/", other, name=name), f"{base}/", "GET", name, {}))
+        elif kind == 1:
+            rows.append((path(f"{base}/about", other, name=name), f"{base}/about", "GET", name, {}))
+        elif kind in (2, 3):
+            method = "GET" if kind == 2 else "POST"
+            route = path(f"{base}/items/<int:id>", other, name=name, methods=[method])
+            rows.append((route, f"{base}/items/{i}", method, name, {"id": i}))
+        elif kind == 4:
+            rows.append(
+                (path(f"{base}/<slug:tag>/feed", other, name=name), f"{base}/t{i}/feed", "GET", name, {"tag": f"t{i}"})
+            )
+        elif kind == 5:
+            route = path(f"{base}/files/<path:rest>", other, name=name)
+            rows.append((route, f"{base}/files/a/{i}.txt", "GET", name, {"rest": f"a/{i}.txt"}))
+        elif kind == 6:
+            route = re_path(rf"^{base}/archive/(?P<year>[0-9]{{4}})/$", other, name=name)
+            rows.append((route, f"{base}/archive/{1000 + i}/", "GET", name, {"year": str(1000 + i)}))
+        elif kind == 7:
+            route = path(f"/<slug:org>/p{group}/<int:n>", other, name=name)
+            rows.append((route, f"/org{i}/p{group}/{i}", "GET", name, {"org": f"org{i}", "n": i}))
+        elif kind == 8:
+            inner = include([path("/things/<uuid:key>", other, name=name)], namespace=f"ns{i}")
+            rows.append(
+                (
+                    path(f"/api{group}/", inner),
+                    f"/api{group}/things/{KEY}",
+                    "GET",
+                    f"ns{i}:{name}",
+                    {"key": uuid.UUID(KEY)},
+                )
+            )
+        else:
+            route = path(f"{base}/x<int:n>.json", other, name=name)
+            rows.append((route, f"{base}/x{i}.json", "GET", name, {"n": i}))
+    return rows
+
+
+def test_1000_routes_each_resolve_to_their_own_view():
+    rows = thousand_routes()
+    routes = [row[0] for row in rows]
+    assert len(get_resolver(routes).routes) == 1000
+    for _, url, method, view_name, kwargs in rows:
+        match = resolve(url, routes, method=method)
+        assert (match.view_name, match.kwargs) == (view_name, kwargs), url
+        assert resolve(url, routes, method="HEAD" if method == "GET" else method).view_name == view_name
+
+
+def test_1000_routes_405_and_404():
+    routes = [row[0] for row in thousand_routes()]
+    assert resolve("/g99/items/3", routes).url_name == "r992"  # no method: the first of the two
+    with pytest.raises(MethodNotAllowed) as caught:
+        resolve("/g99/items/3", routes, method="DELETE")
+    assert caught.value.allowed == ["GET", "HEAD", "POST"]
+    for url in ["/g99/nothing", "/g100/", "/g5/items/x", "/api5/things/nope", "/org/p5", "/g5/x1.jsonp"]:
+        with pytest.raises(Resolver404):
+            resolve(url, routes, method="GET")
+
+
+def test_1000_routes_each_path_tries_only_the_routes_that_overlap_it(monkeypatch):
+    """What keeps resolve() flat as the URL conf grows: a path tries a handful of routes, not 1,000."""
+    from duck.urls.table import Route
+
+    rows = thousand_routes()
+    routes = [row[0] for row in rows]
+    get_resolver(routes).table  # noqa: B018 - built before counting
+    tried: list[str] = []
+    match = Route.match
+
+    def counting(self, url):
+        tried.append(self.text)
+        return match(self, url)
+
+    monkeypatch.setattr(Route, "match", counting)
+    most = 0
+    for url in [row[1] for row in rows] + ["/g99/nothing", "/org/p5", "/api5/things/nope", "/nowhere/at/all/x"]:
+        tried.clear()
+        try:
+            resolve(url, routes, method="DELETE")
+        except (MethodNotAllowed, Resolver404):
+            pass
+        most = max(most, len(tried))
+    assert 1 <= most <= 4
