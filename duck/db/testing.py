@@ -82,6 +82,8 @@ def databases_for_tests() -> Iterator[dict[str, str]]:
 
 
 def _derived_test_url(config: DatabaseConfig, folder: str) -> str:
+    from sqlalchemy.engine import make_url
+
     url = config.sync_url()
     if config.is_sqlite:
         if url.database in (None, "", ":memory:") or str(url.database).startswith("file:"):
@@ -90,7 +92,8 @@ def _derived_test_url(config: DatabaseConfig, folder: str) -> str:
         return str(url.set(drivername="sqlite", database=os.path.join(folder, name)).render_as_string(False))
     if not url.database:
         return config.url
-    return str(url.set(database=f"test_{url.database}").render_as_string(hide_password=False))
+    configured = make_url(config.url)  # its own drivers: the async side keeps asyncpg
+    return str(configured.set(database=f"test_{url.database}").render_as_string(hide_password=False))
 
 
 def _create_database(config: DatabaseConfig, url: str) -> None:
@@ -108,7 +111,10 @@ def _drop_database(config: DatabaseConfig, url: str) -> None:
         _remove_sqlite_files(url)
         return
     with _server_connection(config) as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {_quoted_name(connection, url)}")
+        name = _quoted_name(connection, url)
+        # A connection a test left open (a server it started, a task) must not keep the database alive.
+        force = " WITH (FORCE)" if connection.dialect.name == "postgresql" else ""
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}{force}")
 
 
 def _remove_sqlite_files(url: str) -> None:
