@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from duck.conf import settings
@@ -72,3 +74,32 @@ def test_the_environment_variable_replaces_the_default_url(monkeypatch):
 def test_bad_database_settings_fail_at_load(name, value):
     with pytest.raises(ImproperlyConfigured, match=name), override_settings(**{name: value}):
         pass
+
+
+def test_a_test_url_is_read_and_checked():
+    with override_settings(DATABASES={"default": {"URL": "sqlite:///dev.db", "TEST": {"URL": "sqlite:///t.db"}}}):
+        assert database_config().test_url == "sqlite:///t.db"
+    with (
+        override_settings(DATABASES={"default": {"URL": "sqlite:///dev.db", "TEST": "sqlite:///t.db"}}),
+        pytest.raises(ImproperlyConfigured, match=r'\["TEST"\] must be'),
+    ):
+        database_configs()
+
+
+def test_databases_for_tests_serve_the_test_database_and_leave_the_development_one_alone(tmp_path):
+    from sqlalchemy import text
+
+    from duck.db import get_engine
+    from duck.db.testing import databases_for_tests
+
+    dev, named = tmp_path / "dev.sqlite3", tmp_path / "named-test.sqlite3"
+    for entry in ({"URL": f"sqlite:///{dev}"}, {"URL": f"sqlite:///{dev}", "TEST": {"URL": f"sqlite:///{named}"}}):
+        with override_settings(DATABASES={"default": entry}):
+            with databases_for_tests() as urls:
+                with get_engine().begin() as connection:
+                    connection.execute(text("CREATE TABLE t (id INTEGER)"))
+                served = get_engine().url.database
+            assert served == urls["default"].removeprefix("sqlite:///") != str(dev)
+            assert not dev.exists()
+            assert not Path(served).exists()  # removed at the end
+            assert get_engine().url.database == str(dev)  # the redirection ended with the block
