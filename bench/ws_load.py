@@ -21,7 +21,8 @@ what a run measures.
   server's ``VmRSS`` before and after. ``--deflate`` offers permessage-deflate as browsers do
   (``client_max_window_bits``) and counts the connections that got it; ``--talk`` has each
   connection send one message first (compressed, RFC 7692 §7.2.1, where deflate was agreed) and
-  read the echo, then stay silent ``--settle`` seconds.
+  read the echo, then stay silent ``--settle`` seconds; ``--talk-messages N`` sends N such
+  messages one after another (the 57-byte messages fill a 4 KiB history of the client's after 72).
 """
 
 from __future__ import annotations
@@ -280,8 +281,9 @@ async def idle(args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.sleep(1.0)
     before = rss_kib(args.server_pid)
     clients = await open_connections(args.port, args.path, args.connections, args.batch, plain, 1, None, args.deflate)
-    if args.talk:  # every connection uses its compression contexts once, then falls silent
-        await exchange(clients, plain, compressed)
+    if args.talk:  # every connection uses its compression contexts, then falls silent
+        for _ in range(args.talk_messages):
+            await exchange(clients, plain, compressed)
     await asyncio.sleep(args.settle)  # the server finishes starting each handler (and releases idle contexts)
     after = rss_kib(args.server_pid)
     alive = sum(client.open for client in clients)
@@ -320,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=2.0, help="seconds before reading RSS (idle)")
     parser.add_argument("--deflate", action="store_true", help="offer permessage-deflate as browsers do (idle)")
     parser.add_argument("--talk", action="store_true", help="one message per connection before going idle (idle)")
+    parser.add_argument(
+        "--talk-messages", type=int, default=1, help="messages each connection sends with --talk, one at a time (idle)"
+    )
     args = parser.parse_args(argv)
     raise_fd_limit()
     coroutine = echo(args) if args.mode == "echo" else idle(args)

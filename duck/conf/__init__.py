@@ -182,6 +182,12 @@ def _validate(values: dict[str, Any]) -> None:
     for name, least in (("DATABASE_POOL_SIZE", 1), ("DATABASE_MAX_OVERFLOW", 0)):
         if values[name] < least:
             raise ImproperlyConfigured(f"{name} must be a whole number of at least {least}, not {values[name]!r}.")
+    bits = values["WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS"]
+    if not 9 <= bits <= 15:
+        raise ImproperlyConfigured(
+            f"WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS must be a whole number from 9 to 15, not {bits!r} "
+            "(RFC 7692 windows are 8-15 bits, and zlib compresses an 8-bit window as 9)."
+        )
     _check_secret_key(values)
     _check_proxies(values["TRUSTED_PROXIES"])
 

@@ -14,6 +14,7 @@ from duck.http.request import Request
 from duck.http.response import HttpResponse, JsonResponse, PlainTextResponse
 from duck.server.protocol import HttpProtocol
 from duck.urls import path
+from duck.utils.heap import heap_trimmer
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -59,6 +60,18 @@ def stats(request: Request) -> HttpResponse:
     return JsonResponse({"rss": rss_bytes(), "peak_rss": peak_rss_bytes(), **counts})
 
 
+def heap(request: Request) -> HttpResponse:
+    """RSS as the OS sees it (no collection, no trim of our own), the server's heap trims so far and
+    the bytes freed since the last one."""
+    holding = sum(
+        isinstance(obj, WebSocketProtocol) and obj._deflate is not None and obj._deflate.holding
+        for obj in gc.get_objects()
+    )
+    return JsonResponse(
+        {"rss": rss_bytes(), "deflate_holding": holding, "trims": heap_trimmer.trims, "pending": heap_trimmer.pending}
+    )
+
+
 def live(request: Request) -> HttpResponse:
     """WebSocket connections and websockets cores still in memory, *without* a collection first.
 
@@ -100,6 +113,7 @@ class Echo(WebSocketView):
 urlpatterns = [
     path("/stats", stats),
     path("/live", live),
+    path("/heap", heap),
     path("/ping", ping),
     path("/upload", upload),
     path("/upload/sha256", sha256),

@@ -5,7 +5,8 @@ own extension allocates a compressor and a decompressor at the handshake (~30 Ki
 windows), so 10,000 idle browsers would cost ~300 MiB of zlib state that never does anything.
 :class:`LazyDeflate` allocates each context on the first message that needs it, and
 :meth:`LazyDeflate.release` drops both between messages; the connection calls it once the
-connection has not compressed or decompressed anything for ``WEBSOCKET_COMPRESSION_IDLE_RELEASE``.
+connection has not compressed or decompressed anything for ``WEBSOCKET_COMPRESSION_IDLE_RELEASE``,
+and reports what it freed to :data:`duck.utils.heap.heap_trimmer` (glibc would keep it resident).
 
 Why dropping them keeps RFC 7692 context takeover correct:
 
@@ -18,7 +19,9 @@ Why dropping them keeps RFC 7692 context takeover correct:
 - **Our decompressor.** Without ``client_no_context_takeover`` the client may refer, in any
   message, to the last ``2 ** client_max_window_bits`` bytes its earlier compressed messages
   inflated to (§7.1.2.2; the example of §7.2.3.2): that history must survive the release. We keep exactly those
-  bytes (4 KiB with the 12 bits duck asks for) and give them to the next decompressor as its
+  bytes (1 KiB with the 10 bits duck answers a browser's offer with,
+  ``WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS``; 32 KiB for a client that did not offer
+  ``client_max_window_bits``, whose window the server may not limit) and give them to the next decompressor as its
   preset dictionary: for a raw DEFLATE stream zlib's ``inflateSetDictionary`` copies the dictionary
   into the sliding window, so the restored inflater is in the state the released one was in.
   Uncompressed messages (RSV1 clear) never pass through the inflater, so they are not history.
@@ -69,6 +72,8 @@ class LazyDeflate(Extension):
             clears it.
         on_allocate: called when a context that outlives its message is created while none
             was held (the connection then schedules an idleness check).
+        on_release: called by :meth:`release` with about how many bytes of zlib state it freed
+            (the connection reports them to :data:`~duck.utils.heap.heap_trimmer`).
         releases: how many times :meth:`release` freed contexts (for tests and debugging).
     """
 
@@ -91,6 +96,7 @@ class LazyDeflate(Extension):
         self.compress_settings = compress_settings or {}
         self.used = False
         self.on_allocate: Callable[[], None] | None = None
+        self.on_release: Callable[[int], None] | None = None
         self.releases = 0
         self._decoder: Any = None  # zlib's Decompress (not exposed as a type)
         self._encoder: Any = None  # zlib's Compress
@@ -124,9 +130,24 @@ class LazyDeflate(Extension):
         if self._decoding or self._encoding:
             return False
         if self.holding:
+            size = self._held_size()
             self._decoder = self._encoder = None
             self.releases += 1
+            if self.on_release is not None:
+                self.on_release(size)
         return True
+
+    def _held_size(self) -> int:
+        # zlib's own sizes (zlib.h's "Memory use"): inflate keeps ~7 KiB of state and its window;
+        # deflate ~6 KiB, twice its window, the window's chain links, the hash heads and the
+        # pending buffer (these two by memLevel).
+        size = 0
+        if self._decoder is not None:
+            size += 7168 + (1 << self.remote_max_window_bits)
+        if self._encoder is not None:
+            mem_level = self.compress_settings.get("memLevel", 8)
+            size += 6144 + (4 << self.local_max_window_bits) + (4 << (mem_level + 7))
+        return size
 
     # -- receiving ---------------------------------------------------------------------------------
     def decode(self, frame: Frame, *, max_size: int | None = None) -> Frame:

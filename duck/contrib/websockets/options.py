@@ -10,19 +10,21 @@ from collections.abc import Sequence
 
 from websockets.extensions.base import ServerExtensionFactory
 
-from duck.conf import settings
+from duck.conf import global_settings, settings
 from duck.contrib.websockets.deflate import LazyDeflateFactory
 from duck.exceptions import ImproperlyConfigured
 
 
-def _deflate_factory(idle_release: float | None) -> LazyDeflateFactory:
-    # RFC 7692 §7.1: a 4 KiB window (12 bits) and memLevel 5 keep zlib's state per connection
-    # near 40 KiB instead of ~300 KiB with zlib's defaults, for most of the compression ratio;
-    # it exists only while the connection compresses (duck/contrib/websockets/deflate.py).
+def _deflate_factory(idle_release: float | None, client_window_bits: int) -> LazyDeflateFactory:
+    # RFC 7692 §7.1: our 4 KiB window (12 bits), the client's smaller one (the setting) and
+    # memLevel 5 keep zlib's state per connection near 40 KiB instead of ~300 KiB with zlib's
+    # defaults, for most of the compression ratio; it exists only while the connection compresses
+    # (duck/contrib/websockets/deflate.py). The client's window is answered only to a client that
+    # offered client_max_window_bits (§7.1.2.2); one that did not may use 32 KiB, all of it history.
     return LazyDeflateFactory(
         keep_history=idle_release is not None,
         server_max_window_bits=12,
-        client_max_window_bits=12,
+        client_max_window_bits=client_window_bits,
         compress_settings={"memLevel": 5},
     )
 
@@ -44,10 +46,13 @@ class ConnectionOptions:
         extensions: ``websockets`` extension factories to negotiate (permessage-deflate).
         compression_idle_release: seconds without compressing after which a connection's zlib
             contexts are freed (checked once per period); None keeps them.
+        compression_client_window_bits: the ``client_max_window_bits`` answered to a client that
+            offers it (``WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS``).
     """
 
     __slots__ = (
         "close_timeout",
+        "compression_client_window_bits",
         "compression_idle_release",
         "extensions",
         "max_frame_size",
@@ -74,6 +79,7 @@ class ConnectionOptions:
         subprotocols: Sequence[str] = (),
         compression: bool = False,
         compression_idle_release: float | None = None,
+        compression_client_window_bits: int = global_settings.WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS,
     ) -> None:
         self.receive_timeout = _positive_or_none(receive_timeout)
         self.max_frame_size = max_frame_size
@@ -87,8 +93,9 @@ class ConnectionOptions:
             raise ImproperlyConfigured(f"SUBPROTOCOLS must be a list of strings: write [{subprotocols!r}].")
         self.subprotocols = tuple(subprotocols)
         self.compression_idle_release = _positive_or_none(compression_idle_release) if compression else None
+        self.compression_client_window_bits = compression_client_window_bits
         self.extensions: list[ServerExtensionFactory] = (
-            [_deflate_factory(self.compression_idle_release)] if compression else []
+            [_deflate_factory(self.compression_idle_release, compression_client_window_bits)] if compression else []
         )
 
     @classmethod
@@ -125,6 +132,7 @@ class ConnectionOptions:
             subprotocols=subprotocols,
             compression=settings.WEBSOCKET_COMPRESSION,
             compression_idle_release=settings.WEBSOCKET_COMPRESSION_IDLE_RELEASE,
+            compression_client_window_bits=settings.WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS,
         )
 
     @property

@@ -52,6 +52,7 @@ from duck.exceptions import InvalidHandshake, InvalidMessage
 from duck.utils.asyncio import current_owner
 from duck.utils.asyncio.supervisor import spawn
 from duck.utils.flow import LazyTimer, WriteFlow
+from duck.utils.heap import heap_trimmer
 
 if TYPE_CHECKING:
     from duck.contrib.websockets.options import ConnectionOptions
@@ -317,6 +318,7 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         for extension in ws.extensions:
             if isinstance(extension, LazyDeflate):
                 extension.on_allocate = self._compression_allocated
+                extension.on_release = heap_trimmer.freed  # released in bursts: give the heap back
                 self._deflate = extension
 
     def _compression_allocated(self) -> None:

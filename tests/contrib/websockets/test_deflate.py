@@ -19,6 +19,7 @@ from duck.conf import settings
 from duck.contrib.websockets.deadlines import Deadlines
 from duck.contrib.websockets.deflate import LazyDeflate, LazyDeflateFactory
 from duck.contrib.websockets.options import ConnectionOptions
+from duck.exceptions import ImproperlyConfigured
 from tests.contrib.websockets.helpers import WAIT, Log, open_session, ws_request
 from tests.contrib.websockets.views import Recorder
 
@@ -51,6 +52,15 @@ def negotiate(*offer: tuple[str, str | None], keep_history: bool = True) -> tupl
     return response, extension
 
 
+def negotiate_with_setting(bits: int, *offer: tuple[str, str | None]) -> tuple[list, LazyDeflate]:
+    """What a route's options answer with WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS = bits."""
+    with settings.override(WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS=bits):
+        (factory,) = ConnectionOptions.from_settings().extensions
+    response, extension = factory.process_request_params(list(offer), [])
+    assert isinstance(extension, LazyDeflate)
+    return response, extension
+
+
 def browser_offer() -> LazyDeflate:
     return negotiate(("client_max_window_bits", None))[1]  # what Chromium and Firefox send
 
@@ -62,6 +72,69 @@ def test_negotiation_is_websockets_own_and_nothing_is_allocated_at_the_handshake
     assert isinstance(extension, LazyDeflate)
     assert not extension.holding
     assert (extension.remote_max_window_bits, extension.local_max_window_bits) == (12, 12)
+
+
+@pytest.mark.parametrize("bits", [9, 10, 12, 15])
+def test_a_browsers_offer_without_a_value_gets_the_settings_window(bits: int):
+    response, extension = negotiate_with_setting(bits, ("client_max_window_bits", None))
+    assert response == [("server_max_window_bits", "12"), ("client_max_window_bits", str(bits))]
+    assert (extension.remote_max_window_bits, extension.local_max_window_bits) == (bits, 12)
+
+
+@pytest.mark.parametrize(("offered", "agreed"), [("15", 10), ("11", 10), ("10", 10), ("9", 9)])
+def test_an_offered_window_is_lowered_to_the_setting_never_raised(offered: str, agreed: int):
+    # RFC 7692 §7.1.2.2: the server may answer a smaller value than the client's, never a larger one.
+    response, extension = negotiate_with_setting(10, ("client_max_window_bits", offered))
+    assert ("client_max_window_bits", str(agreed)) in response
+    assert extension.remote_max_window_bits == agreed
+
+
+def test_a_client_that_did_not_offer_client_max_window_bits_is_not_sent_it():
+    # §7.1.2.2: the server must not include it then; the client may use a 32 KiB window, all of it history.
+    response, extension = negotiate_with_setting(9, ("server_max_window_bits", "10"))
+    assert response == [("server_max_window_bits", "10")]
+    assert extension.remote_max_window_bits == 15
+    client = Client(window_bits=15)
+    far = random.Random(3).randbytes(20_000)
+    assert extension.decode(client.compressed(far)).data == far
+    assert extension.release()
+    assert extension.decode(client.compressed(far[:3000])).data == far[:3000]  # 20,000 bytes back
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_a_window_setting_outside_9_to_15_is_refused_at_start(bits: int):
+    refused = pytest.raises(ImproperlyConfigured, match="WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS")
+    with refused, settings.override(WEBSOCKET_COMPRESSION_CLIENT_MAX_WINDOW_BITS=bits):
+        pass
+
+
+def test_a_small_window_keeps_only_its_history_and_takes_it_across_a_release():
+    extension = negotiate_with_setting(9, ("client_max_window_bits", None))[1]
+    client = Client(window_bits=9)
+    rng = random.Random(11)
+    older, recent = rng.randbytes(600), rng.randbytes(100)
+    for message in (older, recent):
+        assert extension.decode(client.compressed(message)).data == message
+    assert extension._history == (older + recent)[-512:]  # 512 bytes kept, not 700
+    assert extension.release()
+    # 200 bytes back, into both messages (zlib reaches at most 512 - 262 bytes back with 9 bits)
+    reference = older[-100:] + recent
+    frame = client.compressed(reference)
+    assert len(frame.data) < 20
+    assert extension.decode(frame).data == reference
+
+
+def test_a_release_reports_about_what_zlib_held():
+    extension = negotiate_with_setting(10, ("client_max_window_bits", None))[1]
+    freed: list[int] = []
+    extension.on_release = freed.append
+    assert extension.release() and freed == []  # nothing was held
+    extension.decode(Client(window_bits=10).compressed(b"hello"))
+    assert extension.release()
+    extension.encode(Frame(Opcode.TEXT, b"hello back"))
+    assert extension.release()
+    # zlib.h: inflate 1 << windowBits plus ~7 KiB; deflate (1 << (windowBits + 2)) + (1 << (memLevel + 9)) plus ~6 KiB.
+    assert freed == [7168 + 1024, 6144 + (1 << 14) + (1 << 14)]
 
 
 def test_client_no_context_takeover_is_accepted_when_offered():
