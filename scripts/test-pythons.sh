@@ -33,6 +33,7 @@ bash scripts/debian-packages.sh
 mkdir -p "$venvs"
 results=()
 status=0
+ran=0
 for version in $versions; do
   python=$(find_python "$version")
   if [ -z "$python" ]; then
@@ -40,6 +41,7 @@ for version in $versions; do
     continue
   fi
   venv="$venvs/py$version"
+  ran=$((ran + 1))
   echo "== Python $version ($python), environment $venv"
   if [ ! -x "$venv/bin/python" ] && ! "$python" -m venv "$venv"; then
     results+=("$version: cannot make a virtual environment (Debian: apt-get install python$version-venv)")
@@ -59,4 +61,5 @@ done
 
 echo "== Summary"
 printf '%s\n' "${results[@]}"
+[ "$ran" -gt 0 ] || { echo "No Python of $versions found."; status=1; }
 exit $status
