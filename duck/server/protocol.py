@@ -132,10 +132,12 @@ class HttpProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self._busy or self.phase is _WAITING:
-            # Pipelining (or no slot yet): keep the bytes for later, but stop reading if a client piles them up.
+            # Pipelining: keep the bytes for later, but stop reading if a client piles them up. Without
+            # a slot yet, stop at once: what came is kept (one read), the rest waits in the kernel.
             self._backlog.append(data)
             self._pending += len(data)
-            if self._pending > self.config.max_head_size and not self._reading_paused:
+            limit = self.config.max_head_size if self._busy else 0
+            if self._pending > limit and not self._reading_paused:
                 self._reading_paused = True
                 self.transport.pause_reading()
             return

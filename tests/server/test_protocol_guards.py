@@ -161,11 +161,12 @@ async def test_a_connection_accepted_behind_unread_ones_gets_the_slot_of_one_tha
     protocol, transport = open_protocol(Echo(), max_connections=1, body_min_rate=240)
     extra, extra_transport = second_connection(protocol.state)
     extra.data_received(GET)  # what it sends while waiting is kept for later
-    assert extra_transport.take() == b""
+    assert extra_transport.take() == b"" and not extra_transport.reading  # the rest waits in the kernel
     protocol.data_received(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nx")  # read: a trickle
     (evicted,) = parse(transport.take())
     assert evicted.status == 503 and transport.closed
     assert list(protocol.state.connections) == [extra_transport] and not protocol.state.waiting
+    assert extra_transport.reading
     await settle(extra)
     (resp,) = parse(extra_transport.take())
     assert (resp.status, resp.body) == (200, b"GET /hello q= body=0")
