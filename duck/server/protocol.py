@@ -32,7 +32,7 @@ from duck.server.messages import check_request, render_error, split_target
 from duck.server.parsing import CLOSED, END, Event, RequestHead, make_parser
 from duck.server.phases import NEW_CONNECTION_GRACE, BodyPace, Phase, eviction_rank
 from duck.server.responses import Sent, _ClientGone, send_response
-from duck.utils.flow import LazyTimer, WriteFlow
+from duck.utils.flow import LazyTimer, WriteFlow, close_lost_transport
 
 logger = logging.getLogger("duck.server")
 
@@ -129,6 +129,7 @@ class HttpProtocol(asyncio.Protocol):
             elif cycle.body is not None:
                 cycle.body.close()  # a body cut off mid-way: its memory or temporary file goes now
         self._flow.lost()
+        close_lost_transport(self.transport)
 
     def data_received(self, data: bytes) -> None:
         if self._busy or self.phase is _WAITING:

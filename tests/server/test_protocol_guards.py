@@ -247,6 +247,16 @@ async def test_a_body_arriving_at_a_fair_pace_keeps_its_slot():
     assert not transport.closed and list(protocol.state.connections) == [transport]
 
 
+async def test_a_lost_transport_is_closed_where_asyncio_leaves_it_open(monkeypatch):
+    # Python 3.10's TLS transport is not marked closed when its connection is lost: unless the
+    # protocol closes it, it warns that it was never closed (ResourceWarning) once collected.
+    monkeypatch.setattr("duck.utils.flow._LOST_TLS_STAYS_OPEN", True)
+    protocol, transport = open_protocol(Echo())
+    transport.set_protocol(None)  # the connection is gone: closing it now calls nothing back
+    protocol.connection_lost(ConnectionResetError())
+    assert transport.closed
+
+
 async def test_an_upgraded_connection_leaves_the_registry_when_it_ends():
     protocol, transport = open_protocol(Echo(), max_connections=1)
 
