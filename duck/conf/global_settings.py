@@ -125,7 +125,8 @@ SERVER_BODY_MIN_RATE = 240
 # Seconds a request body may take before SERVER_BODY_MIN_RATE applies (slow starts are normal).
 SERVER_BODY_RATE_GRACE = 5.0
 # Most simultaneous connections per process. At the limit a new connection takes the slot of a
-# closing, idle or too-slow one (a slow-body attack cannot lock real clients out); if none, 503.
+# closing, idle or too-slow one (a slow-body attack cannot lock real clients out); if none, 503
+# (after waiting up to 1 s for holders the server has not read yet, as in a burst of connections).
 SERVER_MAX_CONNECTIONS = 10_000
 # Seconds graceful shutdown waits for in-flight requests before closing connections.
 SERVER_SHUTDOWN_TIMEOUT = 10.0

@@ -132,6 +132,14 @@ class ServedConnection(Protocol):
     def shutdown(self) -> None: ...
 
 
+class WaitingConnection(Protocol):
+    """A connection accepted while the server was full, waiting for a slot (``ServerState.waiting``)."""
+
+    def admit(self) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
 @dataclass
 class ServerState:
     """Shared by every connection of one server.
@@ -145,13 +153,17 @@ class ServerState:
             told how to remove itself (``on_released``), so graceful shutdown can call its
             ``shutdown()``. A protocol's ``task`` attribute, when present, is its request in flight
             (awaited by graceful shutdown).
+        waiting: connections accepted while every slot was taken by some not read yet, oldest
+            first (a dict for O(1) removal); not counted in the limit (``wait_for_room``).
     """
 
     config: ServerConfig
     handler: Any
     scheme: str = "http"
     connections: dict[asyncio.BaseTransport, ServedConnection] = field(default_factory=dict)
+    waiting: dict[WaitingConnection, None] = field(default_factory=dict)
     date: DateHeader = field(init=False)
+    _admitting: bool = field(default=False, init=False, repr=False)
     _access_log: AccessLog | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -200,3 +212,36 @@ class ServerState:
         self.connections.pop(victim.transport, None)
         victim.evict()
         return True
+
+    def has_room(self, now: float) -> bool:
+        """Whether one more connection may be kept now, evicting one to make room if the server is full."""
+        return len(self.connections) < self.config.max_connections or self.make_room(now)
+
+    def wait_for_room(self, connection: WaitingConnection) -> bool:
+        """Let ``connection`` (no room for it) wait for a slot if a slot holder has not been read yet.
+
+        Connections accepted in one burst are all made before any of them is read, so a request
+        that is already there looks like a client that sent nothing (kept ``NEW_CONNECTION_GRACE``):
+        refusing the newcomer then would judge it on bytes the server has not read. When nothing
+        held is unread, waiting cannot help and the caller refuses (503). At most as many
+        connections wait as there are slots.
+        """
+        if len(self.waiting) >= self.config.max_connections:
+            return False
+        if not any(getattr(held, "unread", False) for held in self.connections.values()):
+            return False
+        self.waiting[connection] = None
+        return True
+
+    def admit_waiting(self, now: float) -> None:
+        """A slot holder was read or left: let waiting connections in, oldest first, while room can be made."""
+        if self._admitting:
+            return  # an admitted connection reading its backlog: the loop below goes on once it is done
+        self._admitting = True
+        try:
+            while self.waiting and self.has_room(now):
+                connection = next(iter(self.waiting))
+                del self.waiting[connection]
+                connection.admit()
+        finally:
+            self._admitting = False

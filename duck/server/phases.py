@@ -6,6 +6,9 @@ timer where they say; each rule is tested by feeding it clock values and byte co
     IDLE ──first byte──► HEAD ──head complete──► BODY ──body complete──► ANSWERING ──► IDLE
       │  keepalive_timeout │ head_timeout (total)  │ stall + minimum rate              (keep-alive)
       └──────────── any error response ──────────► LINGER (bytes and seconds capped) ──► closed
+
+    WAITING ──a slot holder gives way──► IDLE        (accepted while full: see ``Phase.WAITING``)
+       └── NEW_CONNECTION_GRACE, still no slot ──► 503, LINGER
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ class Phase(enum.Enum):
     BODY = "body"  # a request body is being read: BodyPace (a stall, or too slow on average)
     ANSWERING = "answering"  # the request was dispatched: no deadline, the view takes its time
     LINGER = "linger"  # an error response was sent: drop what still comes, within a byte and time cap
+    # Accepted while every slot is taken and some holder has not been read yet (accepted in the same
+    # burst): it waits for one to give way, at most NEW_CONNECTION_GRACE, rather than being refused
+    # on bytes the server has not read. Not counted in the limit; what it sends waits unparsed.
+    WAITING = "waiting"
 
 
 class BodyPace:

@@ -30,14 +30,16 @@ from duck.server.access_log import AccessLog
 from duck.server.config import ServerState
 from duck.server.messages import check_request, render_error, split_target
 from duck.server.parsing import CLOSED, END, Event, RequestHead, make_parser
-from duck.server.phases import BodyPace, Phase, eviction_rank
+from duck.server.phases import NEW_CONNECTION_GRACE, BodyPace, Phase, eviction_rank
 from duck.server.responses import Sent, _ClientGone, send_response
-from duck.utils.flow import LazyTimer, WriteFlow
+from duck.utils.flow import LazyTimer, WriteFlow, close_lost_transport
 
 logger = logging.getLogger("duck.server")
 
 _IDLE, _HEAD, _BODY, _ANSWERING, _LINGER = Phase.IDLE, Phase.HEAD, Phase.BODY, Phase.ANSWERING, Phase.LINGER
+_WAITING = Phase.WAITING
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_FULL = "Too many connections; try again later."
 
 
 class RequestCycle:
@@ -95,18 +97,27 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         self.client = _address(transport.get_extra_info("peername"))
         self.server = _address(transport.get_extra_info("sockname"))
-        connections = self.state.connections
-        if len(connections) >= self.config.max_connections and not self.state.make_room(self.loop.time()):
-            logger.debug("Refusing %s: SERVER_MAX_CONNECTIONS (%d) reached", self.client, len(connections))
-            self._refuse(503, "Too many connections; try again later.")
+        state = self.state
+        if not state.has_room(self.loop.time()):
+            if state.wait_for_room(self):
+                self._arm(_WAITING, NEW_CONNECTION_GRACE)  # what it sends meanwhile waits in the backlog
+                return
+            logger.debug("Refusing %s: SERVER_MAX_CONNECTIONS (%d) reached", self.client, len(state.connections))
+            self._refuse(503, _FULL)
             return
-        connections[transport] = self
+        self._hold_slot()
+
+    def _hold_slot(self) -> None:
+        self.state.connections[self.transport] = self
         self.transport.set_write_buffer_limits(high=self.config.write_high_water)
         self._arm(_IDLE, self.config.keepalive_timeout)
         self._head_started = self._deadline - self.config.keepalive_timeout  # when it opened
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.state.connections.pop(self.transport, None)
+        state = self.state
+        if state.connections.pop(self.transport, None) is not None and state.waiting:
+            state.admit_waiting(self.loop.time())  # its slot is free
+        state.waiting.pop(self, None)
         self.phase = _ANSWERING  # no deadline is due any more
         self._timer.cancel()
         self._queued = []
@@ -118,19 +129,27 @@ class HttpProtocol(asyncio.Protocol):
             elif cycle.body is not None:
                 cycle.body.close()  # a body cut off mid-way: its memory or temporary file goes now
         self._flow.lost()
+        close_lost_transport(self.transport)
 
     def data_received(self, data: bytes) -> None:
-        if self._busy:
-            # Pipelining: keep the bytes for later, but stop reading if a client piles them up.
+        if self._busy or self.phase is _WAITING:
+            # Pipelining: keep the bytes for later, but stop reading if a client piles them up. Without
+            # a slot yet, stop at once: what came is kept (one read), the rest waits in the kernel.
             self._backlog.append(data)
             self._pending += len(data)
-            if self._pending > self.config.max_head_size and not self._reading_paused:
+            limit = self.config.max_head_size if self._busy else 0
+            if self._pending > limit and not self._reading_paused:
                 self._reading_paused = True
                 self.transport.pause_reading()
             return
         phase = self.phase
         if phase is _IDLE:
-            self._fresh = False
+            if self._fresh:
+                self._fresh = False
+                if self.state.waiting:  # now it can be judged: it may give its slot to one waiting
+                    self._feed(data)
+                    self.state.admit_waiting(self.loop.time())
+                    return
         elif phase is _HEAD:
             self._received += len(data)
         elif phase is _LINGER:
@@ -148,8 +167,8 @@ class HttpProtocol(asyncio.Protocol):
         if self.phase is _LINGER:
             self.transport.close()
             return False
-        if self._busy:
-            self._eof = True  # read once the requests before it are answered
+        if self._busy or self.phase is _WAITING:
+            self._eof = True  # read once the requests before it are answered (or it has a slot)
         else:
             self._feed_eof()
         # Keep our half open: a response may still be on its way (half-close). TLS has no half-close
@@ -168,6 +187,28 @@ class HttpProtocol(asyncio.Protocol):
         self._closing = True
         if not self._busy and self.transport is not None and not self.transport.is_closing():
             self.transport.close()
+
+    @property
+    def unread(self) -> bool:
+        """True until its first byte is read: whether it gives way cannot be told yet (``wait_for_room``)."""
+        return self._fresh
+
+    def admit(self) -> None:
+        """A slot came free while it waited: take it, and read what came meanwhile."""
+        self._hold_slot()
+        if self._reading_paused:
+            self._reading_paused = False
+            self.transport.resume_reading()
+        self._take_up_backlog()
+
+    def _stop_waiting(self, now: float) -> None:
+        """NEW_CONNECTION_GRACE passed: the holders it waited for can all be judged now; a slot, or 503."""
+        state = self.state
+        state.waiting.pop(self, None)
+        if state.has_room(now):
+            self.admit()
+        else:
+            self._refuse(503, _FULL)
 
     def eviction_rank(self, now: float) -> float | None:
         """How readily this connection gives its slot up when the server is full (see ``phases``)."""
@@ -367,6 +408,11 @@ class HttpProtocol(asyncio.Protocol):
                 self._handle(self.parser.resume())
             except HttpError as exc:
                 self._refuse(exc.status_code, exc.message)
+        self._take_up_backlog()
+
+    def _take_up_backlog(self) -> None:
+        """Parse the bytes (and end of input) that came while busy or waiting, until busy again."""
+        transport = self.transport
         while self._backlog and not self._busy and self.phase is not _LINGER and not transport.is_closing():
             data = self._backlog.pop(0)
             self._pending -= len(data)
@@ -448,7 +494,9 @@ class HttpProtocol(asyncio.Protocol):
         if now < self._deadline:  # the deadline moved later since this timer was set
             self._arm_at(phase, self._deadline)
             return
-        if phase is _HEAD:
+        if phase is _WAITING:
+            self._stop_waiting(now)
+        elif phase is _HEAD:
             self._refuse(408, f"The request head was not complete within {self.config.head_timeout:g} seconds.")
         elif phase is _BODY:
             pace = self._pace

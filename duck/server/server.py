@@ -194,7 +194,7 @@ class Server:
         )
         loop = asyncio.get_running_loop()
         self._server.close()
-        for protocol in list(state.connections.values()):
+        for protocol in [*state.connections.values(), *state.waiting]:  # the waiting ones close at once
             shutdown = getattr(protocol, "shutdown", None)
             if shutdown is not None:
                 try:

@@ -51,14 +51,26 @@ from duck.test.utils import setup_test_environment, teardown_test_environment
 
 # Markers of the async plugins whose tests this plugin leaves alone.
 _OTHER_ASYNC_MARKERS = ("asyncio", "anyio", "trio")
+_ASYNCIO_FIXTURE_LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     parser.addini(
         "duck_settings",
         help="duck settings module for the tests (sets DUCK_SETTINGS_MODULE unless the environment does)",
         default="",
     )
+    # A new project's pyproject.toml sets pytest-asyncio's option (its newer releases warn when it is
+    # unset); without pytest-asyncio, pytest would warn that the option is unknown. So it is declared
+    # here as pytest-asyncio declares it, unless pytest-asyncio is loaded (when it is loaded after
+    # duck, its declaration replaces this one).
+    if not pluginmanager.has_plugin("asyncio"):
+        parser.addini(
+            _ASYNCIO_FIXTURE_LOOP_SCOPE,
+            type="string",
+            help="read by pytest-asyncio when installed: default event loop scope of async fixtures",
+            default=None,
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -14,9 +14,24 @@ glue for both is here once:
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 
-__all__ = ["LazyTimer", "WriteFlow"]
+__all__ = ["LazyTimer", "WriteFlow", "close_lost_transport"]
+
+# Before Python 3.11, asyncio's TLS transport is not marked closed when its connection is lost
+# (unless the loss came during the handshake), and says it was never closed (ResourceWarning)
+# when collected, unless its protocol closed it.
+_LOST_TLS_STAYS_OPEN = sys.version_info < (3, 11)
+
+
+def close_lost_transport(transport: asyncio.BaseTransport) -> None:
+    """Called from ``connection_lost``: mark the transport closed where asyncio does not.
+
+    The socket is gone already; on a transport that is, ``close()`` only sets the flag.
+    """
+    if _LOST_TLS_STAYS_OPEN and not transport.is_closing():
+        transport.close()
 
 
 class WriteFlow:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import time
 
 import pytest
@@ -142,6 +143,12 @@ def test_a_body_over_the_limit_is_refused_as_soon_as_content_length_says_so():
         assert sock.recv(100).startswith(b"HTTP/1.1 413")  # before a byte of the body was sent
 
 
+# Bytes one idle WebSocket may add to the server's RSS. On Python 3.10 each takes about 3 KiB more
+# (17.6 KiB with deflate negotiated, against 14.5 on 3.11 and 14.2 on 3.13): the objects and the
+# suspended coroutine frames of a connection are smaller from 3.11 on.
+IDLE_WEBSOCKET_BUDGET = (16 if sys.version_info >= (3, 11) else 20) * 1024
+
+
 async def _compressed_exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """A chat message, compressed as browsers do, and its compressed echo."""
     writer.write(clients.compressed_frame(0x1, b'{"user": "ann", "text": "hello, is anyone in this room?"}'))
@@ -186,8 +193,8 @@ def test_idle_websockets_with_permessage_deflate_do_not_keep_zlib_contexts():
     assert never_used["websocket"] == count and never_used["deflate_holding"] == 0
     assert used["deflate_holding"] > 0  # the exchange did allocate them
     assert released["deflate_holding"] == 0
-    assert (never_used["rss"] - baseline) / count < 16 * 1024
-    assert (released["rss"] - baseline) / count < 16 * 1024
+    assert (never_used["rss"] - baseline) / count < IDLE_WEBSOCKET_BUDGET
+    assert (released["rss"] - baseline) / count < IDLE_WEBSOCKET_BUDGET
 
 
 def test_released_deflate_contexts_are_given_back_to_the_os_not_kept_in_the_heap():
@@ -223,7 +230,7 @@ def test_released_deflate_contexts_are_given_back_to_the_os_not_kept_in_the_heap
     with clients.memory_server(port, *settings):
         baseline, released = asyncio.run(scenario())
     assert released["deflate_holding"] == 0 and released["pending"] == 0 and released["trims"] >= 1
-    assert (released["rss"] - baseline) / count < 16 * 1024
+    assert (released["rss"] - baseline) / count < IDLE_WEBSOCKET_BUDGET
 
 
 def test_a_one_gib_upload_streamed_by_a_view_stays_in_a_few_mib():

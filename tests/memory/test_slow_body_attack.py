@@ -2,6 +2,12 @@
 
 Before the fix, each byte re-armed the body timer, so such connections lived forever, and with all
 of SERVER_MAX_CONNECTIONS taken every normal request got 503 for as long as the attack ran.
+
+With more attackers than slots they evict each other some ten thousand times a second, and the
+server accepts their reconnections in bursts, making each connection before reading any. With
+clients on Python 3.13 (a faster reconnect loop) a burst often held all 20 slots, and a normal
+client accepted behind it got 503, until the server waited to read the connections it had not
+read yet (``ServerState.wait_for_room``).
 """
 
 from __future__ import annotations

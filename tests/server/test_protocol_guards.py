@@ -147,10 +147,57 @@ def second_connection(state) -> tuple[HttpProtocol, FakeTransport]:
 
 
 async def test_a_new_connection_keeps_its_slot_until_its_first_byte_is_due():
-    protocol, transport = open_protocol(Echo(), max_connections=1)  # accepted, nothing sent yet
+    protocol, transport = open_protocol(Echo(), max_connections=1)  # accepted, nothing read yet
+    extra, extra_transport = second_connection(protocol.state)
+    assert not transport.closed and list(protocol.state.connections) == [transport]
+    # The newcomer is neither served nor refused: it waits for the holder to be read.
+    assert extra_transport.take() == b"" and not extra_transport.closed
+    assert list(protocol.state.waiting) == [extra]
+
+
+async def test_a_connection_accepted_behind_unread_ones_gets_the_slot_of_one_that_turns_out_to_trickle():
+    # Connections accepted in one burst are all made before any is read: before, the newcomer got
+    # 503 while the slot holder's request (a trickled body) was already there to read.
+    protocol, transport = open_protocol(Echo(), max_connections=1, body_min_rate=240)
+    extra, extra_transport = second_connection(protocol.state)
+    extra.data_received(GET)  # what it sends while waiting is kept for later
+    assert extra_transport.take() == b"" and not extra_transport.reading  # the rest waits in the kernel
+    protocol.data_received(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nx")  # read: a trickle
+    (evicted,) = parse(transport.take())
+    assert evicted.status == 503 and transport.closed
+    assert list(protocol.state.connections) == [extra_transport] and not protocol.state.waiting
+    assert extra_transport.reading
+    await settle(extra)
+    (resp,) = parse(extra_transport.take())
+    assert (resp.status, resp.body) == (200, b"GET /hello q= body=0")
+
+
+async def test_a_waiting_connection_gets_the_slot_its_holder_leaves():
+    protocol, transport = open_protocol(Echo(), max_connections=1)
     _extra, extra_transport = second_connection(protocol.state)
-    assert parse(extra_transport.take())[0].status == 503
-    assert not transport.closed
+    transport.close()  # the holder's client went away without a byte
+    await asyncio.sleep(0)  # its connection_lost
+    assert list(protocol.state.connections) == [extra_transport] and not protocol.state.waiting
+
+
+async def test_a_waiting_connection_gets_503_when_its_wait_ends_and_no_slot_can_be_freed(monkeypatch):
+    monkeypatch.setattr("duck.server.protocol.NEW_CONNECTION_GRACE", 0.05)
+    answer = asyncio.Event()
+
+    async def slow(request: Request) -> HttpResponse:
+        await answer.wait()
+        return PlainTextResponse("late")
+
+    protocol, transport = open_protocol(FuncHandler(slow), max_connections=1)
+    _extra, extra_transport = second_connection(protocol.state)
+    protocol.data_received(GET)  # read: a request, being answered, that keeps its slot
+    assert extra_transport.take() == b""
+    await asyncio.sleep(0.15)  # the wait's deadline passing is what is tested
+    (resp,) = parse(extra_transport.take())
+    assert (resp.status, resp.header(b"connection")) == (503, b"close")
+    assert list(protocol.state.connections) == [transport] and not protocol.state.waiting
+    answer.set()
+    await settle(protocol)
 
 
 async def test_connection_over_the_limit_gets_503_when_no_slot_can_be_freed():
@@ -198,6 +245,16 @@ async def test_a_body_arriving_at_a_fair_pace_keeps_its_slot():
     (resp,) = parse(extra_transport.take())
     assert resp.status == 503
     assert not transport.closed and list(protocol.state.connections) == [transport]
+
+
+async def test_a_lost_transport_is_closed_where_asyncio_leaves_it_open(monkeypatch):
+    # Python 3.10's TLS transport is not marked closed when its connection is lost: unless the
+    # protocol closes it, it warns that it was never closed (ResourceWarning) once collected.
+    monkeypatch.setattr("duck.utils.flow._LOST_TLS_STAYS_OPEN", True)
+    protocol, transport = open_protocol(Echo())
+    transport.set_protocol(None)  # the connection is gone: closing it now calls nothing back
+    protocol.connection_lost(ConnectionResetError())
+    assert transport.closed
 
 
 async def test_an_upgraded_connection_leaves_the_registry_when_it_ends():

@@ -21,6 +21,7 @@ from tests.server.helpers import (
     Client,
     Echo,
     FuncHandler,
+    hello_handler,
     listening_socket,
     request,
     running,
@@ -314,6 +315,48 @@ async def test_connection_beyond_max_connections_gets_503_while_every_slot_is_an
             answer.set()
             for client in (first, second):
                 await client.close()
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+async def test_a_burst_over_the_limit_is_judged_once_read_not_refused_before():
+    # Blocking connects from the loop's own thread: all three wait in the listen queue, so the
+    # server accepts them in one burst and makes all three before it reads any. Before, the
+    # request behind the two trickles got 503, judged on bytes the server had not read yet.
+    async with running(FuncHandler(hello_handler), SERVER_MAX_CONNECTIONS=2) as server:
+        address = ("127.0.0.1", port_of(server))
+        trickles = [socket.create_connection(address, timeout=TIMEOUT) for _ in range(2)]
+        normal = socket.create_connection(address, timeout=TIMEOUT)
+        try:
+            for sock in trickles:
+                sock.sendall(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nx")
+            normal.sendall(b"GET /hello HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            answer = await asyncio.to_thread(_read_until_closed, normal)
+            assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+            evicted = await asyncio.to_thread(_read_until_closed, trickles[0])  # the slowest, the oldest first
+            assert evicted.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+        finally:
+            for sock in (*trickles, normal):
+                sock.close()
+
+
+async def test_graceful_shutdown_closes_connections_waiting_for_a_slot():
+    async with running(FuncHandler(hello_handler), SERVER_MAX_CONNECTIONS=1) as server:
+        address = ("127.0.0.1", port_of(server))
+        holder = socket.create_connection(address, timeout=TIMEOUT)  # sends nothing: kept for a second
+        waiting = socket.create_connection(address, timeout=TIMEOUT)
+        while not server.state.waiting:
+            await asyncio.sleep(0.01)
+    try:
+        assert await asyncio.to_thread(_read_until_closed, waiting) == b""  # closed, neither served nor refused
+    finally:
+        holder.close()
+        waiting.close()
 
 
 # -- upgrade seam over a socket ---------------------------------------------------------------

@@ -51,7 +51,7 @@ from duck.contrib.websockets.sansio import DuckServerProtocol, check_close, clos
 from duck.exceptions import InvalidHandshake, InvalidMessage
 from duck.utils.asyncio import current_owner
 from duck.utils.asyncio.supervisor import spawn
-from duck.utils.flow import LazyTimer, WriteFlow
+from duck.utils.flow import LazyTimer, WriteFlow, close_lost_transport
 from duck.utils.heap import heap_trimmer
 
 if TYPE_CHECKING:
@@ -256,6 +256,8 @@ class WebSocketProtocol(asyncio.Protocol, WebSocketConnection):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
         self._flow.lost()
+        if self._transport is not None:
+            close_lost_transport(self._transport)
         self._release()
         released, self.on_released = self.on_released, None
         if released is not None:

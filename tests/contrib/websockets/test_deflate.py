@@ -300,9 +300,12 @@ async def start(**overrides):
 
 async def released(extension: LazyDeflate, count: int) -> None:
     """Wait for the idle timer to free the contexts (a timer, not an event: bounded polling)."""
-    async with asyncio.timeout(WAIT):
+
+    async def poll() -> None:
         while extension.releases < count:
             await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), WAIT)  # not asyncio.timeout(): Python 3.11+
 
 
 async def test_an_idle_connection_frees_its_contexts_and_still_reads_context_takeover_messages():

@@ -120,8 +120,12 @@ def server_in_thread(loop_factory) -> Iterator[int]:
         await task
 
     def run() -> None:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            runner.run(main())
+        loop = loop_factory()  # not asyncio.Runner(loop_factory=...): Python 3.11+
+        try:
+            loop.run_until_complete(main())
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

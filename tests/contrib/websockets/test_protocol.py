@@ -270,6 +270,16 @@ async def test_tcp_dropped_without_close_gives_1006_and_on_close_once():
     assert [e for e in session.log if isinstance(e, tuple) and e[0] == "close"] == [("close", 1006)]
 
 
+async def test_a_lost_transport_is_closed_where_asyncio_leaves_it_open(monkeypatch):
+    # Python 3.10's TLS transport is not marked closed when its connection is lost: unless the
+    # protocol closes it, it warns that it was never closed (ResourceWarning) once collected.
+    monkeypatch.setattr("duck.utils.flow._LOST_TLS_STAYS_OPEN", True)
+    session = await start()
+    session.transport.lose(ConnectionResetError())
+    await wait_for_close(session)
+    assert session.transport.closed
+
+
 async def test_eof_without_close_frame_gives_1006():
     session = await start()
     assert session.protocol.eof_received() is False  # let the transport close
