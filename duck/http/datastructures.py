@@ -197,6 +197,18 @@ class Headers:
         self._count += 1
         self._raw = None
 
+    def add_missing(self, fields: Iterable[tuple[str, str]]) -> None:
+        """Add each ``(lower-case name, value)`` whose name is not set yet: defaults, in one pass."""
+        data = self._data
+        added = 0
+        for name, value in fields:
+            if name not in data:
+                data[name] = [value]
+                added += 1
+        if added:
+            self._count += added
+            self._raw = None
+
     def __delitem__(self, name: str) -> None:
         """Remove every field called ``name`` (nothing happens if there is none)."""
         old = self._data.pop(name.lower(), None)

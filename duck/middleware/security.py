@@ -55,9 +55,7 @@ class SecurityMiddleware(MiddlewareMixin):
 
     async def process_response(self, request: Request, response: HttpResponse) -> HttpResponse:
         headers = response.headers
-        for name, value in self.headers:
-            if name not in headers:
-                headers[name] = value
+        headers.add_missing(self.headers)
         if self.hsts and request.is_secure() and "strict-transport-security" not in headers:
             headers["strict-transport-security"] = self.hsts
         return response

@@ -77,3 +77,15 @@ def test_copy_is_independent_and_equality_ignores_order():
 def test_mapping_input_and_values_become_strings():
     headers = Headers({"Content-Length": 5})  # type: ignore[dict-item]
     assert headers["content-length"] == "5"
+
+
+def test_add_missing_sets_only_the_absent_names_and_renders_again():
+    headers = Headers([("content-type", "text/plain"), ("x-frame-options", "SAMEORIGIN")])
+    assert headers.raw() == [(b"content-type", b"text/plain"), (b"x-frame-options", b"SAMEORIGIN")]
+    headers.add_missing([("x-frame-options", "DENY"), ("referrer-policy", "same-origin")])
+    assert headers["x-frame-options"] == "SAMEORIGIN"  # the view's own value is kept
+    assert headers["referrer-policy"] == "same-origin"
+    assert len(headers) == 3
+    assert headers.raw()[-1] == (b"referrer-policy", b"same-origin")
+    headers.add_missing([("referrer-policy", "no-referrer")])
+    assert len(headers) == 3 and headers["referrer-policy"] == "same-origin"
