@@ -97,13 +97,10 @@ def _derived_test_url(config: DatabaseConfig, folder: str) -> str:
 
 
 def _create_database(config: DatabaseConfig, url: str) -> None:
-    if config.is_sqlite:
-        _remove_sqlite_files(url)
-        return
-    with _server_connection(config) as connection:
-        name = _quoted_name(connection, url)
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    _drop_database(config, url)  # what a killed run left behind
+    if not config.is_sqlite:  # SQLite makes its file on first connect
+        with _server_connection(config) as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {_quoted_name(connection, url)}")
 
 
 def _drop_database(config: DatabaseConfig, url: str) -> None:
